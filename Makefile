@@ -1,0 +1,50 @@
+# Wangnong — the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run install test lint check bench services browser-deps clean messages
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	@touch $@
+
+install: $(BIN)/.installed
+
+## make run: install, migrate the embedded SQLite database, load the demo, serve.
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+services:
+	@scripts/ensure-services.sh
+
+browser-deps:
+	@scripts/ensure-browser.sh
+	@test -f node_modules/axe-core/axe.min.js || (npm install --no-save --no-audit --no-fund axe-core@4 >/dev/null)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## make test: lint, Django checks, then the whole pytest suite on PostgreSQL and Redis.
+test: install services browser-deps lint check
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+
+messages: install
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=node_modules
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/wangnong.sqlite3 var/media var/static

@@ -1,0 +1,45 @@
+"""URL layout: Django admin, Oscar's shop at the root (minus its home
+redirect), Oscar's dashboard, Wagtail's admin and documents, and finally
+Wagtail's catch-all page serving, which must stay last."""
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+from wagtail import urls as wagtail_urls
+from wagtail import views as wagtail_views
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from config import health, views
+
+# Oscar's root patterns without its "/" redirect to the catalogue and without
+# the dashboard (mounted directly below); "home" is re-pointed at Wagtail.
+oscar_urls = [
+    p
+    for p in apps.get_app_config("oscar").urls[0]
+    if getattr(p, "name", None) != "home" and str(p.pattern) != "dashboard/"
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("django-admin/", admin.site.urls),
+    path("cms-admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("dashboard/", apps.get_app_config("dashboard").urls),
+    path("divisions/", include("divisions.urls")),
+    path("", wagtail_views.serve, {"path": ""}, name="home"),
+    path("", include(oscar_urls)),
+]
+
+if settings.DEBUG or getattr(settings, "SERVE_MEDIA", False):
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("", include(wagtail_urls))]
+
+handler404 = views.page_not_found
+handler500 = views.server_error

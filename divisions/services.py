@@ -1,0 +1,47 @@
+"""Read-only look-ups over the division tree, cached per process.
+
+Divisions change only when the national code list is reloaded, so names and
+child lists are cached in memory after the first read.
+"""
+
+from functools import lru_cache
+
+from divisions.models import CODE_LENGTHS, Division
+
+# Placeholder names the NBS data uses for municipalities' city level.
+PLACEHOLDER_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+@lru_cache(maxsize=4096)
+def get_name(code: str) -> str | None:
+    return Division.objects.filter(code=code).values_list("name", flat=True).first()
+
+
+@lru_cache(maxsize=2048)
+def children(code: str | None) -> tuple[tuple[str, str], ...]:
+    """(code, name) pairs of a division's children; provinces for None."""
+    qs = Division.objects.filter(parent_id=code) if code else Division.objects.filter(level=1)
+    return tuple(qs.order_by("code").values_list("code", "name"))
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """The code itself and every level above it, top first."""
+    return [code[:n] for n in CODE_LENGTHS.values() if n <= len(code)]
+
+
+def path_names(code: str, *, skip_placeholders: bool = True) -> list[str]:
+    """Names from province down to ``code``: ['天津市', '西青区', '辛口镇']."""
+    rows = dict(Division.objects.filter(code__in=ancestor_codes(code)).values_list("code", "name"))
+    names = [rows[c] for c in ancestor_codes(code) if c in rows]
+    if skip_placeholders:
+        names = [n for n in names if n not in PLACEHOLDER_NAMES]
+    return names
+
+
+def full_name(code: str) -> str:
+    return "".join(path_names(code))
+
+
+def is_child_of(code: str, parent_code: str) -> bool:
+    """Whether ``code`` lies directly under ``parent_code`` in the tree."""
+    return any(c == code for c, _ in children(parent_code))

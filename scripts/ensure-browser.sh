@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Browser tests use Debian's Chromium and CJK fonts; never a downloaded browser.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing ${need[*]} from Debian..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "ERROR: browser tests need: ${need[*]} (sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi

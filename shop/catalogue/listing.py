@@ -1,0 +1,35 @@
+"""The one definition of which products a shopper can browse, and how a
+listing loads them without a query per product."""
+
+from django.db.models import Min, Prefetch, QuerySet
+from django.db.models.functions import Coalesce
+from oscar.core.loading import get_model
+
+Product = get_model("catalogue", "Product")
+ProductImage = get_model("catalogue", "ProductImage")
+StockRecord = get_model("partner", "StockRecord")
+
+
+def browsable_products() -> QuerySet:
+    """Top-level public products, with what a product card needs prefetched."""
+    return (
+        Product.objects.browsable()
+        .select_related("product_class", "origin")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("display_order", "pk")),
+            Prefetch("stockrecords", queryset=StockRecord.objects.select_related("partner")),
+            Prefetch(
+                "children",
+                queryset=Product.objects.filter(is_public=True).prefetch_related(
+                    Prefetch("stockrecords", queryset=StockRecord.objects.select_related("partner"))
+                ),
+            ),
+        )
+    )
+
+
+def with_min_price(products: QuerySet) -> QuerySet:
+    """Annotate ``min_price``: own stock price, or the cheapest variant's."""
+    return products.annotate(
+        min_price=Coalesce(Min("stockrecords__price"), Min("children__stockrecords__price"))
+    )

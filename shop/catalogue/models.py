@@ -1,0 +1,70 @@
+"""Oscar's catalogue, extended with the facts farm produce needs.
+
+These are real columns rather than Oscar's EAV attributes because logistics
+(weight, temperature class), search and listings read them for every product;
+an attribute lookup per product per page is what makes a stock Oscar listing
+slow. Child products (variants such as 5斤装/10斤装) carry their own unit and
+weight and inherit the rest from their parent through the ``get_*`` methods.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from oscar.apps.catalogue.abstract_models import AbstractProduct
+
+from shop.catalogue.produce import StorageClass, Unit, certification_labels
+
+
+class Product(AbstractProduct):
+    unit = models.CharField(_("销售单位"), max_length=16, choices=Unit.choices, blank=True)
+    net_weight_g = models.PositiveIntegerField(
+        _("净重（克）"), null=True, blank=True, help_text=_("每个销售单位的净重，运费按此计算。")
+    )
+    origin = models.ForeignKey(
+        "divisions.Division",
+        verbose_name=_("产地"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("区、乡镇或村的行政区划代码。"),
+    )
+    harvest_date = models.DateField(_("采收/生产日期"), null=True, blank=True)
+    shelf_life_days = models.PositiveIntegerField(_("保质期（天）"), null=True, blank=True)
+    storage_class = models.CharField(
+        _("储运温层"), max_length=16, choices=StorageClass.choices, blank=True
+    )
+    certifications = models.JSONField(_("认证"), default=list, blank=True)
+
+    def _own_or_parent(self, field: str):
+        value = getattr(self, field)
+        if value in (None, "", []) and self.is_child and self.parent_id:
+            return getattr(self.parent, field)
+        return value
+
+    def get_unit_display_label(self) -> str:
+        unit = self._own_or_parent("unit")
+        return str(Unit(unit).label) if unit else ""
+
+    def get_net_weight_g(self) -> int | None:
+        return self._own_or_parent("net_weight_g")
+
+    def get_origin(self):
+        return self._own_or_parent("origin")
+
+    def get_harvest_date(self):
+        return self._own_or_parent("harvest_date")
+
+    def get_shelf_life_days(self) -> int | None:
+        return self._own_or_parent("shelf_life_days")
+
+    def get_storage_class(self) -> str:
+        return self._own_or_parent("storage_class") or StorageClass.AMBIENT
+
+    def get_storage_class_label(self) -> str:
+        return str(StorageClass(self.get_storage_class()).label)
+
+    def get_certification_labels(self) -> list[str]:
+        return certification_labels(self._own_or_parent("certifications") or [])
+
+
+from oscar.apps.catalogue.models import *  # noqa: E402,F403

@@ -1,0 +1,81 @@
+"""Checkout: Oscar's flow with a payment-method step, cash on delivery, and
+order placement that refuses cleanly when stock runs out."""
+
+from django import http
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import generic
+from oscar.apps.checkout import views as oscar_views
+from oscar.apps.checkout.exceptions import FailedPreCondition
+
+from shop.checkout.forms import PaymentMethodForm
+from shop.partner.exceptions import InsufficientStock
+from shop.payment import methods
+from shop.payment.cash import cod_source
+
+
+class PaymentMethodMixin:
+    def get_payment_method(self):
+        return methods.get_method(self.checkout_session._get("payment", "method"))
+
+    def check_payment_data_is_captured(self, request):
+        if self.get_payment_method() is None:
+            raise FailedPreCondition(
+                url=reverse("checkout:payment-method"),
+                message=_("请选择付款方式。"),
+            )
+
+
+class PaymentMethodView(PaymentMethodMixin, oscar_views.PaymentMethodView, generic.FormView):
+    """Choose how to pay. Shown even with one method so the buyer sees it."""
+
+    template_name = "oscar/checkout/payment_method.html"
+    form_class = PaymentMethodForm
+
+    def get(self, request, *args, **kwargs):
+        return generic.FormView.get(self, request, *args, **kwargs)
+
+    def get_initial(self):
+        method = self.get_payment_method()
+        return {"method": method.code if method else methods.CASH_ON_DELIVERY}
+
+    def form_valid(self, form):
+        self.checkout_session._set("payment", "method", form.cleaned_data["method"])
+        return redirect("checkout:preview")
+
+
+class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
+    def get(self, request, *args, **kwargs):
+        if not self.preview:
+            # No details to collect for cash on delivery: straight to review.
+            return redirect("checkout:preview")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["payment_method"] = self.get_payment_method()
+        return ctx
+
+    def handle_payment(self, order_number, total, **kwargs):
+        method = self.get_payment_method()
+        if method is None or method.code != methods.CASH_ON_DELIVERY:
+            from oscar.apps.payment.exceptions import UnableToTakePayment
+
+            raise UnableToTakePayment(_("请选择付款方式。"))
+        self.add_payment_source(cod_source(total.incl_tax, total.currency))
+
+    def handle_order_placement(self, order_number, user, basket, *args, **kwargs):
+        """Place the order in one transaction; a stock shortage undoes it all
+        and sends the buyer back to the basket with everything still in it."""
+        try:
+            with transaction.atomic():
+                order = self.place_order(order_number, user, basket, *args, **kwargs)
+                basket.submit()
+        except InsufficientStock as exc:
+            self.restore_frozen_basket()
+            messages.error(self.request, str(exc))
+            return http.HttpResponseRedirect(reverse("basket:summary"))
+        return self.handle_successful_order(order)

@@ -1,0 +1,36 @@
+"""The payment methods a buyer can choose at checkout.
+
+Cash on delivery (货到付款) is always offered. The money issue adds Stripe's
+card, Alipay and WeChat Pay here, offered only when Stripe keys are set.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+CASH_ON_DELIVERY = "cod"
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    code: str
+    label: str | Promise
+    description: str | Promise
+    is_online: bool
+
+
+COD = PaymentMethod(
+    code=CASH_ON_DELIVERY,
+    label=_("货到付款"),
+    description=_("收货时付现金给快递员或站点工作人员，无需网上支付。"),
+    is_online=False,
+)
+
+
+def available_methods() -> list[PaymentMethod]:
+    return [COD]
+
+
+def get_method(code: str | None) -> PaymentMethod | None:
+    return next((m for m in available_methods() if m.code == code), None)

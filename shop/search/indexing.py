@@ -1,0 +1,88 @@
+"""Build and store a product's search document.
+
+Called from signals when a product, its stock records, its cooperative or its
+categories change, and by ``manage.py rebuild_product_index`` after bulk loads.
+Only top-level products (standalone and parents) are indexed: browsing and
+search list those, and a parent's document includes its variants' titles.
+"""
+
+from django.utils.html import strip_tags
+from oscar.core.loading import get_model
+
+from shop.search.models import ProductSearchDocument
+from shop.search.tokens import document_terms, join_terms
+
+Product = get_model("catalogue", "Product")
+
+
+def _top_level(product):
+    return product.parent if product.is_child and product.parent_id else product
+
+
+def build_document(product) -> ProductSearchDocument:
+    """The (unsaved) search document for a top-level product."""
+    variants = list(product.children.all()) if product.is_parent else []
+    title_text = " ".join([product.title] + [v.title for v in variants])
+
+    body_parts: list[str] = []
+    partners = {sr.partner.name for sr in product.stockrecords.all()}
+    for v in variants:
+        partners.update(sr.partner.name for sr in v.stockrecords.all())
+    body_parts.extend(sorted(partners))
+    for category in product.categories.all():
+        body_parts.extend(c.name for c in category.get_ancestors_and_self())
+    origin = product.origin
+    if origin is not None:
+        from divisions.services import path_names
+
+        body_parts.extend(path_names(origin.code))
+    body_parts.extend(product.get_certification_labels())
+    if product.product_class_id:
+        body_parts.append(product.product_class.name)
+    body_parts.append(strip_tags(product.description or ""))
+
+    return ProductSearchDocument(
+        product=product,
+        title_terms=join_terms(document_terms(title_text, unigrams=True)),
+        body_terms=join_terms(document_terms(" ".join(body_parts))),
+    )
+
+
+def index_product(product) -> None:
+    """(Re)index the top-level product that ``product`` belongs to."""
+    product = _top_level(product)
+    if product.pk is None:
+        return
+    doc = build_document(product)
+    ProductSearchDocument.objects.update_or_create(
+        product=product,
+        defaults={"title_terms": doc.title_terms, "body_terms": doc.body_terms},
+    )
+
+
+def index_product_ids(product_ids) -> None:
+    for product in (
+        Product.objects.filter(pk__in=list(product_ids))
+        .select_related("parent", "product_class", "origin")
+        .prefetch_related("stockrecords__partner", "categories", "children__stockrecords__partner")
+    ):
+        index_product(product)
+
+
+def rebuild_index(batch_size: int = 500) -> int:
+    """Rebuild every top-level product's document; returns how many."""
+    ids = list(Product.objects.filter(parent__isnull=True).values_list("pk", flat=True))
+    ProductSearchDocument.objects.exclude(product_id__in=ids).delete()
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        products = (
+            Product.objects.filter(pk__in=chunk)
+            .select_related("product_class", "origin")
+            .prefetch_related(
+                "stockrecords__partner", "categories", "children__stockrecords__partner"
+            )
+        )
+        docs = [build_document(p) for p in products]
+        ProductSearchDocument.objects.filter(product_id__in=chunk).delete()
+        ProductSearchDocument.objects.bulk_create(docs)
+    return len(ids)
