@@ -28,7 +28,7 @@ services:
 
 browser-deps:
 	@scripts/ensure-browser.sh
-	@test -f node_modules/axe-core/axe.min.js || (npm install --no-save --no-audit --no-fund axe-core@4 >/dev/null)
+	@test -f node_modules/axe-core/axe.min.js || (npm install --no-save --no-audit --no-fund axe-core@4.14.1 >/dev/null)
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,7 +40,8 @@ check: install
 
 ## make test: lint, Django checks, then the whole pytest suite on PostgreSQL and Redis.
 test: install services browser-deps lint check
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SERVE_MEDIA=1 \
+	STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage $(BIN)/pytest
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=node_modules

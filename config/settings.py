@@ -24,7 +24,7 @@ if env_file.exists():
 # --- Core -------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The fallback key only exists so the embedded demo starts without set-up;
-# production refuses to start with it (see the check below).
+# `manage.py check --deploy` flags it, and production sets DJANGO_SECRET_KEY.
 INSECURE_DEV_KEY = "wangnong-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_DEV_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -228,6 +228,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Let Django serve MEDIA_URL itself (development, tests); production serves
+# media from the storage (S3 or the web server).
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 STORAGES = {

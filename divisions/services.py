@@ -45,3 +45,30 @@ def full_name(code: str) -> str:
 def is_child_of(code: str, parent_code: str) -> bool:
     """Whether ``code`` lies directly under ``parent_code`` in the tree."""
     return any(c == code for c, _ in children(parent_code))
+
+
+def label(code: str, name: str) -> str:
+    """How a division is shown in a select.
+
+    The NBS list names the city level of municipalities 市辖区 (and 县 for
+    Chongqing's counties); on their own those read as nonsense, so they are
+    shown under the province's name: 天津市, 重庆市（县）.
+    """
+    if name == "市辖区":
+        return get_name(code[:2]) or name
+    if name == "县":
+        return f"{get_name(code[:2]) or ''}（县）"
+    return name
+
+
+@lru_cache(maxsize=2048)
+def child_choices(code: str | None) -> tuple[tuple[str, str], ...]:
+    """(code, label) pairs of a division's children, ready for a select."""
+    return tuple((c, label(c, n)) for c, n in children(code))
+
+
+def clear_caches() -> None:
+    """Forget every cached look-up (after reloading the table, in tests)."""
+    get_name.cache_clear()
+    children.cache_clear()
+    child_choices.cache_clear()

@@ -1,4 +1,4 @@
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -7,8 +7,20 @@ from divisions import services
 
 @require_GET
 @cache_control(public=True, max_age=86400)
-def children_json(request, code: str | None = None):
-    """Children of a division as JSON, for the address picker's script."""
+def children_json(request: HttpRequest, code: str | None = None) -> JsonResponse:
+    """Children of a division as JSON, for the address picker's script.
+
+    ``name`` is the official name, ``label`` what a select should show (a
+    municipality's 市辖区 is labelled with the municipality's own name).
+    """
     if code is not None and (not code.isdigit() or services.get_name(code) is None):
         raise Http404
-    return JsonResponse({"children": [{"code": c, "name": n} for c, n in services.children(code)]})
+    names = dict(services.children(code))
+    return JsonResponse(
+        {
+            "children": [
+                {"code": c, "name": names[c], "label": lbl}
+                for c, lbl in services.child_choices(code)
+            ]
+        }
+    )

@@ -18,11 +18,14 @@ def browsable_products() -> QuerySet:
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("display_order", "pk")),
             Prefetch("stockrecords", queryset=StockRecord.objects.select_related("partner")),
+            # Into the attribute Oscar's get_public_children() reads, so its
+            # pricing strategy prices a parent without a query per product.
             Prefetch(
                 "children",
                 queryset=Product.objects.filter(is_public=True).prefetch_related(
                     Prefetch("stockrecords", queryset=StockRecord.objects.select_related("partner"))
                 ),
+                to_attr="_prefetched_public_children",
             ),
         )
     )

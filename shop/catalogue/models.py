@@ -35,6 +35,13 @@ class Product(AbstractProduct):
     )
     certifications = models.JSONField(_("认证"), default=list, blank=True)
 
+    def get_title(self) -> str:
+        """A variant's full name, e.g. 沙窝萝卜（5斤装）, so basket and order
+        lines say what was bought; ``title`` alone holds the variant label."""
+        if self.is_child and self.parent_id:
+            return f"{self.parent.title}（{self.title}）" if self.title else self.parent.title
+        return self.title
+
     def _own_or_parent(self, field: str):
         value = getattr(self, field)
         if value in (None, "", []) and self.is_child and self.parent_id:

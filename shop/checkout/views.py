@@ -67,12 +67,35 @@ class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
             raise UnableToTakePayment(_("请选择付款方式。"))
         self.add_payment_source(cod_source(total.incl_tax, total.currency))
 
-    def handle_order_placement(self, order_number, user, basket, *args, **kwargs):
+    def handle_order_placement(
+        self,
+        order_number,
+        user,
+        basket,
+        shipping_address,
+        shipping_method,
+        shipping_charge,
+        billing_address,
+        order_total,
+        **kwargs,
+    ):
         """Place the order in one transaction; a stock shortage undoes it all
         and sends the buyer back to the basket with everything still in it."""
         try:
             with transaction.atomic():
-                order = self.place_order(order_number, user, basket, *args, **kwargs)
+                # By keyword: place_order takes order_total before
+                # billing_address, the reverse of this method's order.
+                order = self.place_order(
+                    order_number=order_number,
+                    user=user,
+                    basket=basket,
+                    shipping_address=shipping_address,
+                    shipping_method=shipping_method,
+                    shipping_charge=shipping_charge,
+                    order_total=order_total,
+                    billing_address=billing_address,
+                    **kwargs,
+                )
                 basket.submit()
         except InsufficientStock as exc:
             self.restore_frozen_basket()

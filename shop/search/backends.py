@@ -1,11 +1,14 @@
 """Match a query against product search documents, on PostgreSQL or SQLite.
 
-PostgreSQL: the term lists become a weighted tsvector (title A, body B) with
-``array_to_tsvector`` — no text-search parser touches the terms, so Chinese
-is matched exactly as jieba and the bigrams cut it — and a GIN index on that
-expression answers ``@@`` queries; ``ts_rank`` orders the hits.
-SQLite (the embedded default): LIKE over the space-delimited term lists,
-ranked by how many terms hit the title versus the body. Same terms, same
+PostgreSQL: the term lists become a tsvector with ``array_to_tsvector`` — no
+text-search parser touches the terms, so Chinese is matched exactly as jieba
+and the bigrams cut it — and a GIN index on that expression answers ``@@``
+queries. (The expression's ``setweight`` calls change nothing: weights live on
+positions and ``array_to_tsvector`` makes none, so ``ts_rank`` cannot tell the
+title from the body. The expression stays as migration 0002 indexed it.)
+SQLite (the embedded default): LIKE over the space-delimited term lists.
+Both rank the hits the same way: a term in the title counts 3, a term only in
+the body (cooperative, category, origin …) counts 1. Same terms, same
 results, slower on a large catalogue.
 Every term must match; if that finds nothing, any term may match (ranked),
 so a query with one unknown word still finds something useful.
@@ -13,7 +16,6 @@ so a query with one unknown word still finds something useful.
 
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
 
 from shop.search.tokens import query_terms
 
@@ -29,33 +31,41 @@ def _tsquery(terms: list[str], op: str) -> str:
     return f" {op} ".join("'" + t.replace("'", "''") + "'" for t in terms)
 
 
+def _in_title(term: str) -> Q:
+    return Q(search_document__title_terms__contains=f" {term} ")
+
+
+def _in_body(term: str) -> Q:
+    return Q(search_document__body_terms__contains=f" {term} ")
+
+
+def _rank(terms: list[str]):
+    """3 for each term in the title, 1 for each term only in the body."""
+    rank = Value(0)
+    for term in terms:
+        rank = rank + Case(
+            When(_in_title(term), then=Value(3)),
+            When(_in_body(term), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    return rank
+
+
 def _postgres(products: QuerySet, terms: list[str], op: str) -> QuerySet:
-    tsq = _tsquery(terms, op)
     return (
         products.filter(search_document__isnull=False)
-        .extra(where=[f"{PG_VECTOR} @@ %s::tsquery"], params=[tsq])
-        .annotate(search_rank=RawSQL(f"ts_rank({PG_VECTOR}, %s::tsquery)", [tsq]))
+        .extra(where=[f"{PG_VECTOR} @@ %s::tsquery"], params=[_tsquery(terms, op)])
+        .annotate(search_rank=_rank(terms))
     )
 
 
 def _generic(products: QuerySet, terms: list[str], op: str) -> QuerySet:
-    conditions = []
-    rank = Value(0)
-    for term in terms:
-        padded = f" {term} "
-        in_title = Q(search_document__title_terms__contains=padded)
-        in_body = Q(search_document__body_terms__contains=padded)
-        conditions.append(in_title | in_body)
-        rank = rank + Case(
-            When(in_title, then=Value(3)),
-            When(in_body, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
+    conditions = [_in_title(term) | _in_body(term) for term in terms]
     combined = conditions[0]
     for cond in conditions[1:]:
         combined = (combined & cond) if op == "&" else (combined | cond)
-    return products.filter(combined).annotate(search_rank=rank)
+    return products.filter(combined).annotate(search_rank=_rank(terms))
 
 
 def search_products(products: QuerySet, query: str) -> QuerySet:

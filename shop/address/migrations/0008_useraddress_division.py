@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('address', '0007_useraddress_code'),
-        ('divisions', '0002_load_divisions'),
+        ('divisions', '0001_initial'),
     ]
 
     operations = [

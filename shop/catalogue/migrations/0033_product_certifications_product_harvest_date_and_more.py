@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalogue', '0032_category_exclude_from_menu_category_long_description'),
-        ('divisions', '0002_load_divisions'),
+        ('divisions', '0001_initial'),
     ]
 
     operations = [

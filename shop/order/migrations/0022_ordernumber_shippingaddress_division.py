@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('divisions', '0002_load_divisions'),
+        ('divisions', '0001_initial'),
         ('order', '0021_billingaddress_code_shippingaddress_code'),
     ]
 

@@ -1,0 +1,386 @@
+"""``manage.py load_demo``: the demo shop `make run` starts with.
+
+Loads Tianjin cooperatives and their produce (shop/catalogue/demo_data.py),
+draws a photo for each product (shop/catalogue/demo_images.py), sets up the
+sites and the Wagtail home page (cms/demo.py) and a local superuser.
+
+It is idempotent and runs on every `make run`: every row is looked up by its
+natural key (partner code, product upc, category slug under its parent,
+username) and only created when missing. A product that already exists is
+never touched again, so prices, stock and texts edited in the dashboard
+survive restarts; a second run changes nothing.
+"""
+
+import datetime
+import logging
+from collections import Counter
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sites.models import Site
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from oscar.core.loading import get_model
+from oscar.core.utils import slugify
+
+from divisions.models import Division
+from divisions.services import PLACEHOLDER_NAMES, path_names
+from shop.catalogue import demo_data
+from shop.catalogue.produce import Certification, StorageClass, Unit
+
+Product = get_model("catalogue", "Product")
+ProductClass = get_model("catalogue", "ProductClass")
+ProductCategory = get_model("catalogue", "ProductCategory")
+ProductImage = get_model("catalogue", "ProductImage")
+Category = get_model("catalogue", "Category")
+Partner = get_model("partner", "Partner")
+PartnerAddress = get_model("partner", "PartnerAddress")
+StockRecord = get_model("partner", "StockRecord")
+Country = get_model("address", "Country")
+
+TIANJIN_PREFIX = "12"
+ADMIN_USERNAME = "admin"
+ADMIN_EMAIL = "admin@wangnong.local"
+# For the local demo only (README); never reset on an existing account.
+ADMIN_PASSWORD = "wangnong-admin"
+
+
+# Loggers that report every saved row (Oscar's stock alerts, Wagtail's page
+# log, the task runner); quiet while loading unless --verbosity 2.
+CHATTY_LOGGERS = ("oscar.alerts", "wagtail", "django_tasks")
+
+
+@contextmanager
+def quiet_loggers(names, level=logging.WARNING):
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, old in zip(loggers, saved, strict=True):
+            logger.setLevel(old)
+
+
+def product_slug(title: str) -> str:
+    """Oscar's slug, but '2.5公斤' becomes '2-5公斤' rather than '25公斤'."""
+    return slugify(title.replace(".", "-"))
+
+
+def harvest_date(spec, today: datetime.date) -> datetime.date:
+    """``(month, day)``: its latest occurrence up to today; ``int``: days ago."""
+    if isinstance(spec, int):
+        return today - datetime.timedelta(days=spec)
+    month, day = spec
+    date = datetime.date(today.year, month, day)
+    return date if date <= today else date.replace(year=today.year - 1)
+
+
+class DemoLoader:
+    def __init__(self, stdout=None, style=None):
+        self.stdout = stdout
+        self.style = style
+        self.created = Counter()
+        self.today = timezone.localdate()
+        self._origins: dict[tuple[str, ...], Division] = {}
+
+    def warn(self, message: str) -> None:
+        if self.stdout is not None:
+            self.stdout.write(self.style.WARNING(message) if self.style else message)
+
+    # --- look-ups ----------------------------------------------------------
+
+    def origin(self, names: tuple[str, ...]) -> Division:
+        """The Tianjin division named by (district, town, village)."""
+        if names in self._origins:
+            return self._origins[names]
+        district = Division.objects.filter(
+            level=Division.Level.COUNTY, name=names[0], code__startswith=TIANJIN_PREFIX
+        ).first()
+        if district is None:
+            raise CommandError(
+                f"Tianjin district {names[0]} is not in the divisions table; run migrate first."
+            )
+        node = district
+        for name in names[1:]:
+            child = Division.objects.filter(parent=node, name=name).first()
+            if child is None:
+                self.warn(f"{name} not found under {node.name}; using {node.name}.")
+                break
+            node = child
+        self._origins[names] = node
+        return node
+
+    # --- reference data ----------------------------------------------------
+
+    def ensure_country(self):
+        data = dict(demo_data.COUNTRY)
+        code = data.pop("iso_3166_1_a2")
+        country, created = Country.objects.get_or_create(iso_3166_1_a2=code, defaults=data)
+        if created:
+            self.created["countries"] += 1
+        elif not country.is_shipping_country:
+            country.is_shipping_country = True
+            country.save(update_fields=["is_shipping_country"])
+        return country
+
+    def ensure_site(self) -> None:
+        site, created = Site.objects.get_or_create(
+            pk=settings.SITE_ID,
+            defaults={"domain": settings.SITE_DOMAIN, "name": settings.SITE_NAME},
+        )
+        if created:
+            return
+        if (site.domain, site.name) != (settings.SITE_DOMAIN, settings.SITE_NAME):
+            site.domain, site.name = settings.SITE_DOMAIN, settings.SITE_NAME
+            site.save()
+
+    def ensure_product_class(self):
+        spec = demo_data.PRODUCT_CLASS
+        product_class, created = ProductClass.objects.get_or_create(
+            name=spec["name"],
+            defaults={
+                "track_stock": spec["track_stock"],
+                "requires_shipping": spec["requires_shipping"],
+            },
+        )
+        self.created["product classes"] += created
+        return product_class
+
+    def ensure_categories(self) -> dict[tuple[str, str], "Category"]:
+        """The category tree; returns {(top, sub): category} and (top,) keys."""
+        result = {}
+        for top_name, subs in demo_data.CATEGORIES.items():
+            top = self._category(None, top_name)
+            result[(top_name,)] = top
+            for sub_name in subs:
+                result[(top_name, sub_name)] = self._category(top, sub_name)
+        return result
+
+    def _category(self, parent, name: str):
+        slug = slugify(name)
+        siblings = Category.get_root_nodes() if parent is None else parent.get_children()
+        existing = siblings.filter(slug=slug).first() or siblings.filter(name=name).first()
+        if existing is not None:
+            return existing
+        self.created["categories"] += 1
+        if parent is None:
+            return Category.add_root(name=name, slug=slug)
+        # Re-read the parent: treebeard builds the child's path from numchild.
+        return Category.objects.get(pk=parent.pk).add_child(name=name, slug=slug)
+
+    def ensure_partners(self, country) -> dict[str, "Partner"]:
+        partners = {}
+        for spec in demo_data.COOPERATIVES:
+            partner = (
+                Partner.objects.filter(code=spec["code"]).first()
+                or Partner.objects.filter(name=spec["name"]).first()
+            )
+            if partner is None:
+                partner = Partner.objects.create(code=spec["code"], name=spec["name"])
+                self.created["cooperatives"] += 1
+                names = (spec["district"], spec["town"]) if spec["town"] else (spec["district"],)
+                division = self.origin(names)
+                town = spec["town"] if division.level == Division.Level.TOWN else ""
+                PartnerAddress.objects.create(
+                    partner=partner,
+                    title="",
+                    last_name=spec["name"],
+                    line1=spec["address"],
+                    line2=town,
+                    line3=spec["district"],
+                    line4="天津市",
+                    state="天津市",
+                    country=country,
+                )
+            partners[spec["code"]] = partner
+        return partners
+
+    # --- products ----------------------------------------------------------
+
+    def _check(self, spec) -> None:
+        units = set(Unit.values)
+        storages = set(StorageClass.values)
+        certs = set(Certification.values)
+        bad = []
+        if spec.get("unit") and spec["unit"] not in units:
+            bad.append(f"unit {spec['unit']}")
+        bad += [f"unit {v['unit']}" for v in spec.get("variants", []) if v["unit"] not in units]
+        if spec["storage"] not in storages:
+            bad.append(f"storage {spec['storage']}")
+        bad += [f"certification {c}" for c in spec["certifications"] if c not in certs]
+        if bad:
+            raise CommandError(f"{spec['upc']}: unknown {', '.join(bad)}")
+
+    def ensure_products(self, product_class, partners, categories) -> list:
+        products = []
+        for spec in demo_data.PRODUCTS:
+            product = Product.objects.filter(upc=spec["upc"]).first()
+            if product is None:
+                self._check(spec)
+                product = self._create_product(spec, product_class, partners, categories)
+            products.append(product)
+        return products
+
+    def _create_product(self, spec, product_class, partners, categories):
+        partner = partners[spec["partner"]]
+        variants = spec.get("variants") or []
+        product = Product.objects.create(
+            upc=spec["upc"],
+            title=spec["title"],
+            slug=product_slug(spec["title"]),
+            structure=Product.PARENT if variants else Product.STANDALONE,
+            product_class=product_class,
+            description=spec["description"],
+            is_public=True,
+            unit=spec.get("unit", ""),
+            net_weight_g=None if variants else spec.get("net_weight_g"),
+            origin=self.origin(spec["origin"]),
+            harvest_date=harvest_date(spec["harvest"], self.today),
+            shelf_life_days=spec["shelf_life_days"],
+            storage_class=spec["storage"],
+            certifications=list(spec["certifications"]),
+        )
+        self.created["products"] += 1
+        for path in spec["categories"]:
+            ProductCategory.objects.create(product=product, category=categories[tuple(path)])
+        if not variants:
+            self._stockrecord(product, partner, spec)
+        for variant in variants:
+            child = Product.objects.create(
+                upc=f"{spec['upc']}-{variant['suffix']}",
+                title=variant["title"],
+                structure=Product.CHILD,
+                parent=product,
+                is_public=True,
+                unit=variant["unit"],
+                net_weight_g=variant["net_weight_g"],
+            )
+            self.created["variants"] += 1
+            self._stockrecord(child, partner, variant)
+        return product
+
+    def _stockrecord(self, product, partner, spec) -> None:
+        StockRecord.objects.create(
+            product=product,
+            partner=partner,
+            partner_sku=spec["sku"],
+            price=spec["price"],
+            num_in_stock=spec["stock"],
+            low_stock_threshold=spec.get("low_stock", 10),
+        )
+        self.created["stock records"] += 1
+
+    # --- photos ------------------------------------------------------------
+
+    def ensure_images(self, products) -> None:
+        from shop.catalogue import demo_images
+
+        specs = {spec["upc"]: spec for spec in demo_data.PRODUCTS}
+        for product in products:
+            if product.images.exists():
+                continue
+            spec = specs[product.upc]
+            origin = product.origin
+            names = path_names(origin.code) if origin else []
+            places = [n for n in names[1:3] if n not in PLACEHOLDER_NAMES]
+            data = demo_images.render(
+                spec["art"],
+                label=spec["label"],
+                subtitle=f"天津 · {''.join(places)}" if places else "天津",
+                gi=Certification.GEO_INDICATION in (product.certifications or []),
+                storage=product.storage_class,
+                seed=product.upc,
+            )
+            image = ProductImage(product=product, caption=product.title, display_order=0)
+            image.original.save(f"{product.upc.lower()}.jpg", ContentFile(data), save=False)
+            image.save()
+            self.created["images"] += 1
+
+    # --- users -------------------------------------------------------------
+
+    def ensure_admin(self) -> None:
+        User = get_user_model()
+        if User._default_manager.filter(username=ADMIN_USERNAME).exists():
+            return
+        User._default_manager.create_superuser(
+            username=ADMIN_USERNAME, email=ADMIN_EMAIL, password=ADMIN_PASSWORD
+        )
+        self.created["users"] += 1
+
+
+class Command(BaseCommand):
+    help = "Load the demo cooperatives, produce, photos, home page and admin user (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-images",
+            action="store_true",
+            help="Do not draw product photos (faster; used by tests).",
+        )
+
+    def handle(self, *args, no_images=False, **options):
+        if options["verbosity"] >= 2:
+            self._load(no_images, options)
+        else:
+            with quiet_loggers(CHATTY_LOGGERS):
+                self._load(no_images, options)
+
+    def _load(self, no_images, options):
+        from cms.demo import setup_cms
+        from shop.search.indexing import rebuild_index
+        from shop.search.models import ProductSearchDocument
+
+        loader = DemoLoader(self.stdout, self.style)
+        with transaction.atomic():
+            country = loader.ensure_country()
+            loader.ensure_site()
+            product_class = loader.ensure_product_class()
+            categories = loader.ensure_categories()
+            partners = loader.ensure_partners(country)
+            products = loader.ensure_products(product_class, partners, categories)
+
+        if not no_images:
+            loader.ensure_images(products)
+
+        by_upc = {p.upc: p for p in products}
+        featured = [by_upc[upc].pk for upc in demo_data.FEATURED_UPCS if upc in by_upc]
+        top_categories = [categories[(name,)].pk for name in demo_data.CATEGORIES]
+        cms_created = setup_cms(featured_product_ids=featured, category_ids=top_categories)
+        loader.created.update(cms_created)
+        loader.ensure_admin()
+
+        top_level = Product.objects.filter(parent__isnull=True).count()
+        indexed = ProductSearchDocument.objects.count()
+        if loader.created["products"] or indexed != top_level:
+            indexed = rebuild_index()
+            loader.created["products indexed for search"] = indexed
+
+        if options["verbosity"] >= 1:
+            self._summary(loader.created)
+
+    def _summary(self, created: Counter) -> None:
+        demo_upcs = [spec["upc"] for spec in demo_data.PRODUCTS]
+        demo = Product.objects.filter(upc__in=demo_upcs)
+        self.stdout.write(
+            "网农 demo: {coops} cooperatives, {products} products ({parents} with {children} "
+            "variants), {cats} categories, {images} product photos.".format(
+                coops=Partner.objects.filter(
+                    code__in=[c["code"] for c in demo_data.COOPERATIVES]
+                ).count(),
+                products=demo.count(),
+                parents=demo.filter(structure=Product.PARENT).count(),
+                children=Product.objects.filter(parent__in=demo).count(),
+                cats=Category.objects.count(),
+                images=ProductImage.objects.filter(product__in=demo).count(),
+            )
+        )
+        if any(created.values()):
+            made = ", ".join(f"{n} {what}" for what, n in created.items() if n)
+            self.stdout.write(self.style.SUCCESS(f"Created: {made}."))
+        else:
+            self.stdout.write("Nothing to do: the demo data is already loaded.")
