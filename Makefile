@@ -44,8 +44,8 @@ test: install services browser-deps lint check
 	STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage $(BIN)/pytest
 
 messages: install
-	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=node_modules
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests --ignore=bench --ignore=static_collected
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules
 
 clean:
 	rm -rf var/wangnong.sqlite3 var/media var/static

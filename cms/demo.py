@@ -174,7 +174,10 @@ def setup_cms(*, featured_product_ids, category_ids) -> Counter:
             created["pages"] += 1
 
             about = StandardPage(
-                title=ABOUT_TITLE, slug=ABOUT_SLUG, body=[_block("text", ABOUT_HTML)]
+                title=ABOUT_TITLE,
+                slug=ABOUT_SLUG,
+                show_in_menus=True,
+                body=[_block("text", ABOUT_HTML)],
             )
             home.add_child(instance=about)
             about.save_revision().publish()

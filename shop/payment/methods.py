@@ -18,6 +18,8 @@ class PaymentMethod:
     label: str | Promise
     description: str | Promise
     is_online: bool
+    # payment.SourceType.code recorded on orders paid this way
+    source_code: str
 
 
 COD = PaymentMethod(
@@ -25,6 +27,7 @@ COD = PaymentMethod(
     label=_("货到付款"),
     description=_("收货时付现金给快递员或站点工作人员，无需网上支付。"),
     is_online=False,
+    source_code="cash-on-delivery",
 )
 
 
@@ -34,3 +37,12 @@ def available_methods() -> list[PaymentMethod]:
 
 def get_method(code: str | None) -> PaymentMethod | None:
     return next((m for m in available_methods() if m.code == code), None)
+
+
+def label_for_source_type(source_type) -> str:
+    """The buyer-facing, translated name of a recorded payment source type
+    (the stored SourceType.name is in whatever language created it)."""
+    for method in available_methods():
+        if method.source_code == source_type.code:
+            return str(method.label)
+    return source_type.name

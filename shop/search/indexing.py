@@ -6,6 +6,8 @@ Only top-level products (standalone and parents) are indexed: browsing and
 search list those, and a parent's document includes its variants' titles.
 """
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.html import strip_tags
 from oscar.core.loading import get_model
 
@@ -20,7 +22,16 @@ def _top_level(product):
 
 
 def build_document(product) -> ProductSearchDocument:
-    """The (unsaved) search document for a top-level product."""
+    """The (unsaved) search document for a top-level product.
+
+    Built in the site's default language whatever the language of the request
+    that triggered it, so the index does not depend on who saved last.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _build_document(product)
+
+
+def _build_document(product) -> ProductSearchDocument:
     variants = list(product.children.all()) if product.is_parent else []
     title_text = " ".join([product.title] + [v.title for v in variants])
 

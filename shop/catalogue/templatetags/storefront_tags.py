@@ -20,3 +20,11 @@ def order_status_label(status) -> str:
     if not status:
         return ""
     return str(ORDER_STATUS_LABELS.get(status, status))
+
+
+@register.filter
+def payment_source_label(source) -> str:
+    """A payment source's method name in the current language."""
+    from shop.payment.methods import label_for_source_type
+
+    return label_for_source_type(source.source_type)
