@@ -5,7 +5,9 @@ parts that do not need PostgreSQL on the embedded database."""
 import os
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.db.models.signals import post_migrate
 
 from tests import factories
 
@@ -16,6 +18,48 @@ def pytest_sessionstart(session):
             "The test suite runs on PostgreSQL: use `make test`, or set "
             "DATABASE_URL=postgres://postgres@127.0.0.1:5432/wangnong (and REDIS_URL)."
         )
+
+
+def pytest_configure(config):
+    # WhiteNoise warns on every request when STATIC_ROOT does not exist.
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+
+def ensure_wagtail_roots(**kwargs) -> None:
+    """Put back the rows Wagtail's migrations create and its code assumes
+    (the default locale, the root collection, the root page).
+
+    Transactional tests (transaction=True, live_server) end with a flush that
+    empties every table, and with --reuse-db the next run starts from that
+    empty database. Django's post_migrate handlers restore content types,
+    the Site and the divisions; this does the same for Wagtail.
+    """
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    locale, _ = Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+
+
+def _restore_after_flush(sender, **kwargs):
+    if sender.label == "wagtailcore":
+        ensure_wagtail_roots()
+
+
+post_migrate.connect(_restore_after_flush, dispatch_uid="tests-wagtail-roots")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's set-up, then Wagtail's roots if a reused database
+    was left flushed by an earlier run."""
+    with django_db_blocker.unblock():
+        ensure_wagtail_roots()
 
 
 @pytest.fixture(autouse=True)

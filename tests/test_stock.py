@@ -82,6 +82,39 @@ def test_allocate_is_a_no_op_without_stock_tracking(cooperative):
     assert stock_of(product).num_allocated in (None, 0)
 
 
+def test_order_creator_allocates_every_line_or_none(radish, cooperative, vegetables):
+    """The path the checkout uses, without the web layer: a short line undoes
+    the lines allocated before it."""
+    from django.db import transaction
+    from oscar.apps.order.utils import OrderCreator
+    from oscar.core.prices import Price
+
+    from shop.shipping.repository import flat_rate
+
+    grapes = factories.product(
+        "茶淀玫瑰香葡萄", stock=5, partner_obj=cooperative, product_class_obj=vegetables
+    )
+    basket = factories.basket((radish, 2), (grapes, 6))
+    shipping = flat_rate()
+    charge = shipping.calculate(basket)
+    total = Price(
+        currency="CNY",
+        excl_tax=basket.total_excl_tax + charge.excl_tax,
+        incl_tax=basket.total_incl_tax + charge.incl_tax,
+    )
+    with pytest.raises(InsufficientStock), transaction.atomic():
+        OrderCreator().place_order(
+            basket=basket,
+            total=total,
+            shipping_method=shipping,
+            shipping_charge=charge,
+            order_number="2601010000001",
+        )
+    assert not Order.objects.exists()
+    assert stock_of(radish).num_allocated in (None, 0)
+    assert stock_of(grapes).num_allocated in (None, 0)
+
+
 # --- Checkout -----------------------------------------------------------------
 
 
@@ -202,3 +235,47 @@ def test_stock_gone_during_placement_rolls_everything_back(
     assert order.num_items == 3
     assert stock_of(grapes).num_allocated == 1
     assert stock_of(radish).num_allocated == 2
+
+
+class BrokenMailBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPServerDisconnected("mail server went away")
+
+
+def test_mail_failure_does_not_undo_a_placed_order(client, china, radish, settings):
+    """The order is in the database once placed; a mail server that is down
+    must not show the buyer an error and re-open the basket (they would
+    order again)."""
+    settings.EMAIL_BACKEND = "tests.test_stock.BrokenMailBackend"
+    factories.guest_checkout_to_preview(client, [(radish, 1)])
+    response = factories.place_order(client)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("checkout:thank-you")
+    order = Order.objects.get()
+    assert Basket.objects.get().status == Basket.SUBMITTED
+    assert client.get(response["Location"]).status_code == 200
+    assert order.number
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_index_failure_does_not_undo_a_placed_order(client, china, radish, monkeypatch):
+    """Allocating stock saves the stock record, which re-indexes the product
+    once the order commits. If that fails, the committed order stands."""
+    import shop.search.indexing
+
+    def broken(product_ids):
+        raise RuntimeError("search index unavailable")
+
+    monkeypatch.setattr(shop.search.indexing, "index_product_ids", broken)
+    factories.guest_checkout_to_preview(client, [(radish, 1)])
+    response = factories.place_order(client)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("checkout:thank-you")
+    assert Order.objects.count() == 1
+    assert Basket.objects.get().status == Basket.SUBMITTED
+    assert len(mail.outbox) == 1
