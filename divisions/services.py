@@ -6,10 +6,19 @@ child lists are cached in memory after the first read.
 
 from functools import lru_cache
 
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import pgettext_lazy
+
 from divisions.models import CODE_LENGTHS, Division
 
 # Placeholder names the NBS data uses for municipalities' city level.
 PLACEHOLDER_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+# Lazy, so that choices cached by child_choices() follow the active language.
+COUNTIES_LABEL = pgettext_lazy(
+    "select label for the counties (县) of a municipality", "{municipality}（县）"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -47,7 +56,7 @@ def is_child_of(code: str, parent_code: str) -> bool:
     return any(c == code for c, _ in children(parent_code))
 
 
-def label(code: str, name: str) -> str:
+def label(code: str, name: str) -> str | Promise:
     """How a division is shown in a select.
 
     The NBS list names the city level of municipalities 市辖区 (and 县 for
@@ -57,12 +66,12 @@ def label(code: str, name: str) -> str:
     if name == "市辖区":
         return get_name(code[:2]) or name
     if name == "县":
-        return f"{get_name(code[:2]) or ''}（县）"
+        return format_lazy(COUNTIES_LABEL, municipality=get_name(code[:2]) or "")
     return name
 
 
 @lru_cache(maxsize=2048)
-def child_choices(code: str | None) -> tuple[tuple[str, str], ...]:
+def child_choices(code: str | None) -> tuple[tuple[str, str | Promise], ...]:
     """(code, label) pairs of a division's children, ready for a select."""
     return tuple((c, label(c, n)) for c, n in children(code))
 
