@@ -19,7 +19,15 @@ def test_product_page_shows_produce_facts(client, radish):
     radish.certifications = [Certification.GEO_INDICATION]
     radish.save()
     html = client.get(radish.get_absolute_url()).content.decode()
-    for text in ["箱", "2.5", "西青区", "30", "冷藏", "农产品地理标志", "天津市西青区辛口沙窝萝卜种植专业合作社"]:
+    for text in [
+        "箱",
+        "2.5",
+        "西青区",
+        "30",
+        "冷藏",
+        "农产品地理标志",
+        "天津市西青区辛口沙窝萝卜种植专业合作社",
+    ]:
         assert text in html, text
 
 
