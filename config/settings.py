@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # Our own apps come before Oscar's and Wagtail's so their templates win.
     "divisions.apps.DivisionsConfig",
+    "cooperatives.apps.CooperativesConfig",
     "cms.apps.CmsConfig",
     # Oscar: forked apps live in shop/, the rest is stock.
     "oscar.config.Shop",

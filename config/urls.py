@@ -30,6 +30,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("dashboard/", apps.get_app_config("dashboard").urls),
     path("divisions/", include("divisions.urls")),
+    path("coop/", include("cooperatives.portal.urls")),
+    path("cooperatives/", include("cooperatives.urls")),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(oscar_urls)),
 ]

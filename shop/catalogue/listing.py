@@ -1,7 +1,7 @@
 """The one definition of which products a shopper can browse, and how a
 listing loads them without a query per product."""
 
-from django.db.models import Min, Prefetch, QuerySet
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from oscar.core.loading import get_model
 
@@ -10,10 +10,21 @@ ProductImage = get_model("catalogue", "ProductImage")
 StockRecord = get_model("partner", "StockRecord")
 
 
+def selling_filter() -> Q:
+    """Products (or, for a parent, variants) stocked by a seller that is
+    selling: a suspended or unverified cooperative's products disappear."""
+    selling = StockRecord.objects.filter(partner__is_selling=True)
+    return Q(Exists(selling.filter(product=OuterRef("pk")))) | Q(
+        Exists(selling.filter(product__parent=OuterRef("pk")))
+    )
+
+
 def browsable_products() -> QuerySet:
-    """Top-level public products, with what a product card needs prefetched."""
+    """Top-level public products of selling cooperatives, with what a
+    product card needs prefetched."""
     return (
         Product.objects.browsable()
+        .filter(selling_filter())
         .select_related("product_class", "origin")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("display_order", "pk")),

@@ -9,11 +9,24 @@ current row (PostgreSQL re-checks it after waiting for a concurrent writer),
 so it is race-free without a separate SELECT … FOR UPDATE.
 """
 
+from django.db import models
 from django.db.models import F
 from django.db.models.functions import Coalesce
-from oscar.apps.partner.abstract_models import AbstractStockRecord
+from django.utils.translation import gettext_lazy as _
+from oscar.apps.partner.abstract_models import AbstractPartner, AbstractStockRecord
 
 from shop.partner.exceptions import InsufficientStock
+
+
+class Partner(AbstractPartner):
+    """A seller. ``is_selling`` is kept by cooperatives.services from the
+    cooperative's status: while it is off (applied, rejected, suspended) none
+    of the partner's products are listed or can be bought."""
+
+    is_selling = models.BooleanField(_("在售"), default=True, db_index=True)
+
+    class Meta(AbstractPartner.Meta):
+        pass
 
 
 class StockRecord(AbstractStockRecord):

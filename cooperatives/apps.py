@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CooperativesConfig(AppConfig):
+    name = "cooperatives"
+    verbose_name = _("合作社")
+    default_auto_field = "django.db.models.AutoField"

@@ -1,0 +1,69 @@
+"""Who may use the cooperative portal, and on which cooperative's data.
+
+Every portal view uses CooperativePortalMixin: it requires a logged-in user
+with a cooperative membership and sets ``self.membership`` and
+``self.cooperative``. Every object lookup in the portal must go through the
+scoping helpers below (or filter on ``self.cooperative`` itself), so another
+cooperative's ids give 404. tests/cooperatives/test_isolation.py walks every
+portal URL with another cooperative's ids to hold us to that.
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from oscar.core.loading import get_model
+
+from cooperatives.services import membership_for
+
+Product = get_model("catalogue", "Product")
+Line = get_model("order", "Line")
+
+
+class CooperativePortalMixin(LoginRequiredMixin):
+    """Requires a cooperative membership; ``manager_required`` for views only
+    managers may use (profile, roles, bank details)."""
+
+    manager_required = False
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.membership = membership_for(request.user)
+        if self.membership is None:
+            raise Http404("not a cooperative member")
+        if self.manager_required and not self.membership.is_manager:
+            raise PermissionDenied
+        self.cooperative = self.membership.cooperative
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["cooperative"] = self.cooperative
+        ctx["membership"] = self.membership
+        return ctx
+
+
+def cooperative_products(cooperative) -> QuerySet:
+    """Top-level products stocked (directly or through variants) by the
+    cooperative's partner."""
+    partner_id = cooperative.partner_id
+    return (
+        Product.objects.filter(parent__isnull=True)
+        .filter(
+            Q(stockrecords__partner_id=partner_id)
+            | Q(children__stockrecords__partner_id=partner_id)
+        )
+        .distinct()
+    )
+
+
+def cooperative_lines(cooperative) -> QuerySet:
+    """Order lines that belong to the cooperative (a basket may span several)."""
+    return Line.objects.filter(partner_id=cooperative.partner_id)
+
+
+def get_scoped_or_404(queryset: QuerySet, **lookup):
+    """get_object_or_404 on an already scoped queryset (a readable reminder)."""
+    return get_object_or_404(queryset, **lookup)
