@@ -196,6 +196,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict = {}
+# Task modules autodiscovery (which only finds tasks.py) would miss.
+CELERY_IMPORTS = ["cooperatives.import_tasks", "cooperatives.notifications"]
 
 # --- Auth -------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -271,6 +273,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="网农 <noreply@wangnong
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Text messages (config/sms.py) -----------------------------------------
+# A dotted path to the SMS gateway class; the default only logs messages.
+SMS_BACKEND = env("SMS_BACKEND", default="config.sms.ConsoleBackend")
+
 # --- Stripe (used by the payment issue; empty keys hide online payment) ---
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
@@ -295,7 +301,18 @@ OSCAR_ORDER_STATUS_PIPELINE = {
     "delivered": (),
     "cancelled": (),
 }
-OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
+# Each order line is fulfilled by its cooperative (cooperatives/fulfilment.py):
+# 待接单 → 已接单 → 已打包 → 已交寄 (handed to the carrier) → 已送达, or 已取消.
+# The order follows: processing once a line is accepted, shipped once every
+# line that is not cancelled has been handed over.
+OSCAR_LINE_STATUS_PIPELINE = {
+    "pending": ("accepted", "cancelled"),
+    "accepted": ("packed", "cancelled"),
+    "packed": ("shipped", "cancelled"),
+    "shipped": ("delivered",),
+    "delivered": (),
+    "cancelled": (),
+}
 # Chinese addresses: name, detail line, the division (province..town) and a
 # mobile phone; no post code required.
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("last_name", "line1", "phone_number")
@@ -306,6 +323,22 @@ OSCAR_SEARCH_FACETS = {"fields": {}, "queries": {}}
 # without this setting.
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 OSCAR_HIDDEN_FEATURES = ["wishlists", "reviews"]
+
+
+def _staff_only(user, url_name, url_args=None, url_kwargs=None) -> bool:
+    """Menu access for dashboard pages outside Oscar's own dashboard apps."""
+    return user.is_active and user.is_staff
+
+
+# Platform staff review cooperatives (cooperatives/dashboard/).
+OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
+    {
+        "label": _("合作社审核"),
+        "icon": "fas fa-user-check",
+        "url_name": "cooperatives-dashboard:list",
+        "access_fn": _staff_only,
+    },
+]
 PHONENUMBER_DEFAULT_REGION = "CN"
 
 # --- Wagtail ----------------------------------------------------------------
@@ -348,3 +381,8 @@ LOGGING = {
     },
 }
 WANGNONG_FLAT_SHIPPING_CHARGE = env("WANGNONG_FLAT_SHIPPING_CHARGE", default="12.00")
+# Cooperative bulk product imports (cooperatives/imports.py): the largest
+# file accepted, in MB (a proxy in front must allow a little more), and the
+# most rows one file may hold.
+WANGNONG_MAX_IMPORT_MB = env.float("WANGNONG_MAX_IMPORT_MB", default=10)
+WANGNONG_MAX_IMPORT_ROWS = env.int("WANGNONG_MAX_IMPORT_ROWS", default=20000)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("dashboard/cooperatives/", include("cooperatives.dashboard.urls")),
     path("dashboard/", apps.get_app_config("dashboard").urls),
     path("divisions/", include("divisions.urls")),
     path("coop/", include("cooperatives.portal.urls")),

@@ -6,3 +6,9 @@ class CooperativesConfig(AppConfig):
     name = "cooperatives"
     verbose_name = _("合作社")
     default_auto_field = "django.db.models.AutoField"
+
+    def ready(self):
+        # New-order and low-stock notices (e-mail and SMS) after commit.
+        from cooperatives import notifications
+
+        notifications.connect()

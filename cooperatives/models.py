@@ -210,3 +210,110 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cooperative}: {self.from_status} → {self.to_status}"
+
+
+def _import_upload_to(instance, filename: str) -> str:
+    """Uploaded import files get an unguessable name (they hold a price list)."""
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"cooperatives/imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class ImportJob(models.Model):
+    """One bulk upload of products (CSV or XLSX), run by a Celery task
+    (cooperatives.import_tasks.run_import). Progress and outcome live here so
+    the portal page can show a progress bar and every bad row."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file = models.FileField(_("文件"), upload_to=_import_upload_to, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增商品数"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新商品数"), default=0)
+    # [{"row": 7, "errors": ["价格必须大于 0"]}, …] in row order.
+    error_rows = models.JSONField(_("出错的行"), default=list, blank=True)
+    # Large files are imported by several worker processes ("lanes") at
+    # once: {"lanes": 2, "0": rows done by lane 0, "1": …}.
+    lane_progress = models.JSONField(default=dict, blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    # The uploader's language, so row errors are written in it.
+    language = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("批量导入")
+        verbose_name_plural = _("批量导入")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.error_rows)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+
+class FulfilmentEvent(models.Model):
+    """Who moved an order line along the fulfilment pipeline, and when.
+
+    Oscar's ``Line.set_status`` records nothing; cooperatives.fulfilment
+    writes one row per change (never edited)."""
+
+    line = models.ForeignKey(
+        "order.Line", on_delete=models.CASCADE, related_name="fulfilment_events"
+    )
+    from_status = models.CharField(_("原状态"), max_length=32, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=32)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name = _("发货记录")
+        verbose_name_plural = _("发货记录")
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.from_status} → {self.to_status}"

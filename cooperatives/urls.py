@@ -1,6 +1,13 @@
 """Public cooperative pages and self-service registration (/cooperatives/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cooperatives import views
 
 app_name = "cooperatives"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.CooperativeListView.as_view(), name="list"),
+    path("apply/", views.ApplyView.as_view(), name="apply"),
+    path("apply/done/", views.ApplyDoneView.as_view(), name="apply-done"),
+    path("<int:pk>/", views.CooperativeDetailView.as_view(), name="detail"),
+]

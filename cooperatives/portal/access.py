@@ -10,14 +10,13 @@ portal URL with another cooperative's ids to hold us to that.
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from oscar.core.loading import get_model
 
 from cooperatives.services import membership_for
 
-Product = get_model("catalogue", "Product")
 Line = get_model("order", "Line")
 
 
@@ -45,23 +44,22 @@ class CooperativePortalMixin(LoginRequiredMixin):
         return ctx
 
 
-def cooperative_products(cooperative) -> QuerySet:
-    """Top-level products stocked (directly or through variants) by the
-    cooperative's partner."""
-    partner_id = cooperative.partner_id
-    return (
-        Product.objects.filter(parent__isnull=True)
-        .filter(
-            Q(stockrecords__partner_id=partner_id)
-            | Q(children__stockrecords__partner_id=partner_id)
-        )
-        .distinct()
-    )
-
-
 def cooperative_lines(cooperative) -> QuerySet:
     """Order lines that belong to the cooperative (a basket may span several)."""
     return Line.objects.filter(partner_id=cooperative.partner_id)
+
+
+class ScopedObjectMixin:
+    """Loads ``self.object`` (by the URL's ``pk``) from
+    ``get_scoped_queryset()`` in dispatch, after CooperativePortalMixin has
+    found the member's cooperative and before the method handler runs."""
+
+    def get_scoped_queryset(self) -> QuerySet:
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = get_object_or_404(self.get_scoped_queryset(), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
 
 
 def get_scoped_or_404(queryset: QuerySet, **lookup):

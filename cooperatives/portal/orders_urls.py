@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+"""/coop/orders/: the cooperative's order lines, packing list and sales CSV."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from cooperatives.portal import orders
+
+urlpatterns = [
+    path("", orders.OrderLineListView.as_view(), name="orders"),
+    path("lines/<int:pk>/", orders.OrderLineDetailView.as_view(), name="order-line"),
+    path("lines/<int:pk>/status/", orders.OrderLineStatusView.as_view(), name="order-line-status"),
+    path("packing-list/", orders.PackingListView.as_view(), name="packing-list"),
+    path("sales.csv", orders.SalesExportView.as_view(), name="sales-export"),
+]

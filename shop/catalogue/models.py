@@ -34,6 +34,10 @@ class Product(AbstractProduct):
         _("储运温层"), max_length=16, choices=StorageClass.choices, blank=True
     )
     certifications = models.JSONField(_("认证"), default=list, blank=True)
+    # Pre-sale (预售): sold now, shipped from ``presale_ships_on`` (e.g. fruit
+    # still on the tree). Set on the top-level product; variants inherit it.
+    is_presale = models.BooleanField(_("预售"), default=False)
+    presale_ships_on = models.DateField(_("预计发货日期"), null=True, blank=True)
 
     def get_title(self) -> str:
         """A variant's full name, e.g. 沙窝萝卜（5斤装）, so basket and order
@@ -69,6 +73,14 @@ class Product(AbstractProduct):
 
     def get_storage_class_label(self) -> str:
         return str(StorageClass(self.get_storage_class()).label)
+
+    def get_is_presale(self) -> bool:
+        return bool(self.parent.is_presale if self.is_child and self.parent_id else self.is_presale)
+
+    def get_presale_ships_on(self):
+        if self.is_child and self.parent_id:
+            return self.parent.presale_ships_on
+        return self.presale_ships_on
 
     def get_certification_labels(self) -> list[str]:
         return certification_labels(self._own_or_parent("certifications") or [])

@@ -1,4 +1,5 @@
-/* Province → city → county → town selects for Chinese addresses.
+/* Province → city → county → town (→ village) selects for Chinese addresses
+ * and cooperatives' locations.
  *
  * The form works without this script: each "下一步" button (name="_narrow")
  * re-shows the page with the next level's choices. With it, changing a select
@@ -8,7 +9,8 @@
 (function () {
   "use strict";
 
-  var LEVELS = ["province", "city", "county", "town"];
+  // A form without a village select (addresses) simply has none to fill.
+  var LEVELS = ["province", "city", "county", "town", "village"];
 
   function setUp(root) {
     var baseUrl = root.getAttribute("data-children-url");
@@ -17,6 +19,8 @@
       return root.querySelector('select[data-division-level="' + level + '"]');
     });
     var requests = LEVELS.map(function () { return 0; });
+    var last = 0; // the lowest level this form has (its optional last step)
+    selects.forEach(function (select, i) { if (select) { last = i; } });
 
     function showButtons(show) {
       for (var i = 0; i < buttons.length; i++) {
@@ -59,7 +63,7 @@
           select.removeAttribute("aria-busy");
           fill(select, data.children, true);
           // A single choice (天津市 → 市辖区) is taken straight away.
-          if (data.children.length === 1 && index < selects.length - 1) {
+          if (data.children.length === 1 && index < last) {
             select.value = data.children[0].code;
             load(index + 1, select.value);
           }

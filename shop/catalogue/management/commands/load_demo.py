@@ -2,7 +2,10 @@
 
 Loads Tianjin cooperatives and their produce (shop/catalogue/demo_data.py),
 draws a photo for each product (shop/catalogue/demo_images.py), sets up the
-sites and the Wagtail home page (cms/demo.py) and a local superuser.
+sites and the Wagtail home page (cms/demo.py) and a local superuser. Every
+demo cooperative is a verified Cooperative with a manager account
+(``coop-<partner code>``), and one more cooperative waits in the review
+queue, so the staff dashboard has something to review.
 
 It is idempotent and runs on every `make run`: every row is looked up by its
 natural key (partner code, product upc, category slug under its parent,
@@ -46,6 +49,39 @@ ADMIN_USERNAME = "admin"
 ADMIN_EMAIL = "admin@wangnong.local"
 # For the local demo only (README); never reset on an existing account.
 ADMIN_PASSWORD = "wangnong-admin"
+# Cooperative managers' accounts: coop-<partner code>, local demo only.
+COOP_PASSWORD = "wangnong-coop"
+COOP_USERNAME = "coop-{code}"
+# Illustrative people and numbers, not real ones (13800138000 is the
+# long-standing test number).
+COOP_REPRESENTATIVES = ["王建国", "李秀英", "张国强", "刘桂兰", "陈志刚", "杨春生", "赵玉华"]
+COOP_PHONE = "13800138000"
+CERTIFICATE_ISSUERS = {
+    "green_food": "中国绿色食品发展中心",
+    "organic": "中绿华夏有机食品认证中心",
+    "geo_indication": "中华人民共和国农业农村部",
+    "pollution_free": "天津市农业农村委员会",
+}
+# An application waiting in the review queue (/dashboard/cooperatives/).
+PENDING_COOPERATIVE = {
+    "code": "tj-ninghe-yuelong",
+    "name": "天津市宁河区岳龙镇稻蟹共生种养专业合作社",
+    "display_name": "岳龙稻蟹合作社",
+    "district": "宁河区",
+    "town": "岳龙镇",
+    "village": "岳龙庄村委会",
+    "address": "岳龙庄村北 2 号",
+    "description": "稻田养蟹、蟹田种稻，主营七里海周边的稻蟹米和河蟹。",
+}
+
+
+def demo_credit_code(index: int, division_code: str) -> str:
+    """A well-formed, made-up 93 (farmer cooperative) code for demo entry
+    ``index``: 93 + the county code + an organisation code + check character."""
+    from stdnum.cn import uscc
+
+    prefix = f"93{division_code[:6]}MA0WN{index:04d}"
+    return prefix + uscc.calc_check_digit(prefix)
 
 
 # Loggers that report every saved row (Oscar's stock alerts, Wagtail's page
@@ -301,6 +337,160 @@ class DemoLoader:
             image.save()
             self.created["images"] += 1
 
+    # --- cooperative records ----------------------------------------------
+
+    def ensure_cooperatives(self, partners, *, licence_images: bool = True) -> None:
+        """A verified Cooperative, its certificates and a manager account for
+        every demo partner, and one application awaiting review."""
+        from cooperatives.models import Cooperative
+
+        by_partner = set(
+            Cooperative.objects.filter(partner__in=partners.values()).values_list(
+                "partner_id", flat=True
+            )
+        )
+        claimed = self._claimed_certifications()
+        for index, spec in enumerate(demo_data.COOPERATIVES, start=1):
+            partner = partners[spec["code"]]
+            if partner.pk in by_partner:
+                coop = partner.cooperative
+            else:
+                names = (spec["district"], spec["town"]) if spec["town"] else (spec["district"],)
+                coop = self._cooperative(
+                    index,
+                    partner,
+                    spec,
+                    self.origin(names),
+                    status=Cooperative.Status.VERIFIED,
+                    representative=COOP_REPRESENTATIVES[index % len(COOP_REPRESENTATIVES)],
+                )
+                if coop is None:
+                    continue
+                for number, kind in enumerate(sorted(claimed.get(spec["code"], ())), start=1):
+                    coop.certifications.create(
+                        type=kind,
+                        number=f"WN-DEMO-{index:02d}{number:02d}",
+                        issuer=CERTIFICATE_ISSUERS.get(kind, "天津市农业农村委员会"),
+                        expires_on=self.today.replace(year=self.today.year + 2, day=1),
+                    )
+                    self.created["cooperative certificates"] += 1
+            self._manager(coop, spec["code"])
+        self._pending_application(licence_images)
+
+    def _claimed_certifications(self) -> dict[str, set[str]]:
+        """Certification types each demo cooperative's products claim."""
+        claimed: dict[str, set[str]] = {}
+        for spec in demo_data.PRODUCTS:
+            claimed.setdefault(spec["partner"], set()).update(spec["certifications"])
+        return claimed
+
+    def _cooperative(self, index, partner, spec, division, *, status, representative, **extra):
+        from cooperatives.models import Cooperative
+
+        code = demo_credit_code(index, division.code)
+        if Cooperative.objects.filter(credit_code=code).exists():
+            self.warn(f"Credit code {code} is taken; {partner.name} left without a record.")
+            return None
+        coop = Cooperative.objects.create(
+            partner=partner,
+            legal_name=spec["name"],
+            display_name=spec.get("display_name") or spec["name"].removeprefix("天津市")[:40],
+            credit_code=code,
+            entity_type=code[:2],
+            legal_representative=representative,
+            contact_phone=COOP_PHONE,
+            division=division,
+            address_detail=spec["address"],
+            description=spec.get("description", ""),
+            status=status,
+            status_changed_at=timezone.now(),
+            **extra,
+        )
+        if status != Cooperative.Status.APPLIED:
+            coop.status_changes.create(
+                from_status=Cooperative.Status.APPLIED, to_status=status, reason="演示数据"
+            )
+        self.created["cooperative records"] += 1
+        return coop
+
+    def _manager(self, coop, partner_code: str):
+        """The cooperative's manager account (never touched once it exists)."""
+        from cooperatives.models import Membership
+
+        User = get_user_model()
+        username = COOP_USERNAME.format(code=partner_code)
+        user = User._default_manager.filter(username=username).first()
+        if user is None:
+            user = User._default_manager.create_user(
+                username=username, email=f"{username}@wangnong.local", password=COOP_PASSWORD
+            )
+            self.created["cooperative managers"] += 1
+        if not Membership.objects.filter(user=user).exists():
+            Membership.objects.create(cooperative=coop, user=user, role=Membership.Role.MANAGER)
+        return user
+
+    def _pending_application(self, licence_images: bool) -> None:
+        from cooperatives.models import Cooperative
+
+        spec = PENDING_COOPERATIVE
+        partner = Partner.objects.filter(code=spec["code"]).first()
+        if partner is None:
+            partner = Partner.objects.create(code=spec["code"], name=spec["name"], is_selling=False)
+        coop = Cooperative.objects.filter(partner=partner).first()
+        if coop is None:
+            division = self.origin((spec["district"], spec["town"], spec["village"]))
+            coop = self._cooperative(
+                len(demo_data.COOPERATIVES) + 1,
+                partner,
+                spec,
+                division,
+                status=Cooperative.Status.APPLIED,
+                representative="孙福来",
+            )
+            if coop is None:
+                return
+        user = self._manager(coop, spec["code"])
+        changed = []
+        if coop.applied_by_id is None:
+            coop.applied_by = user
+            changed.append("applied_by")
+        if licence_images and not coop.business_licence:
+            coop.business_licence.save(
+                f"{spec['code']}-licence.png", ContentFile(self._licence_image(coop)), save=False
+            )
+            changed.append("business_licence")
+        if changed:
+            coop.save(update_fields=changed)
+
+    @staticmethod
+    def _licence_image(coop) -> bytes:
+        """A plain stand-in for a business licence photo (clearly marked 样本)."""
+        import io
+
+        from PIL import Image, ImageDraw
+
+        from shop.catalogue.demo_images import cjk_font
+
+        image = Image.new("RGB", (900, 640), (250, 246, 236))
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((20, 20, 879, 619), outline=(176, 40, 32), width=8)
+        big, small = cjk_font(56), cjk_font(28)
+        lines = [
+            (big, "营业执照（演示样本）", 70),
+            (small, f"统一社会信用代码：{coop.credit_code}", 210),
+            (small, f"名称：{coop.legal_name}", 270),
+            (small, "类型：农民专业合作社", 330),
+            (small, f"法定代表人：{coop.legal_representative}", 390),
+            (small, f"住所：{coop.address_detail}", 450),
+        ]
+        for font, text, y in lines:
+            if font is None:  # no CJK font: the code is still legible
+                text = text.encode("ascii", "ignore").decode() or "SAMPLE"
+            draw.text((60, y), text, fill=(40, 40, 40), font=font)
+        out = io.BytesIO()
+        image.save(out, "PNG", optimize=True)
+        return out.getvalue()
+
     # --- users -------------------------------------------------------------
 
     def ensure_admin(self) -> None:
@@ -343,6 +533,7 @@ class Command(BaseCommand):
             categories = loader.ensure_categories()
             partners = loader.ensure_partners(country)
             products = loader.ensure_products(product_class, partners, categories)
+            loader.ensure_cooperatives(partners, licence_images=not no_images)
 
         if not no_images:
             loader.ensure_images(products)

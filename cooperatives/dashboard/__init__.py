@@ -1,0 +1,1 @@
+"""Platform staff review cooperatives in Oscar's dashboard (/dashboard/cooperatives/)."""
