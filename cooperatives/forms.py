@@ -82,7 +82,7 @@ def entity_type_label(code: str) -> str:
         label = EntityType(prefix).label
     except ValueError:
         return prefix
-    return f"{label}（{prefix}）"
+    return _("%(label)s（%(code)s）") % {"label": label, "code": prefix}
 
 
 class DivisionPickerMixin:

@@ -35,6 +35,7 @@ from django.views import View
 from config.sms import SMSError, send_sms
 from cooperatives.models import Cooperative, Invitation, Membership
 from cooperatives.portal.access import CooperativePortalMixin, ScopedObjectMixin
+from shop.catalogue.templatetags.storefront_tags import LIST_SEPARATOR
 
 logger = logging.getLogger(__name__)
 
@@ -350,7 +351,8 @@ class MemberInviteView(CooperativePortalMixin, View):
         if failed:
             messages.warning(
                 request,
-                _("%(channels)s没有发出，请把链接直接发给对方。") % {"channels": "、".join(failed)},
+                _("%(channels)s没有发出，请把链接直接发给对方。")
+                % {"channels": str(LIST_SEPARATOR).join(str(c) for c in failed)},
             )
         return HttpResponseRedirect(reverse("coop:members") + f"#invitation-{invitation.pk}")
 
