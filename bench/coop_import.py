@@ -130,8 +130,19 @@ def build_rows(count: int, price_bump: Decimal = Decimal(0)) -> list[dict]:
     return rows[:count]
 
 
+def cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far (Linux)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
 def run_job(coop: Cooperative, data: bytes, name: str) -> dict:
     """What the upload view and the progress page do, timed."""
+    busy0, total0 = cpu_jiffies()
     started = time.monotonic()
     sheet = imports.read_sheet(data, name)  # the upload view's check
     checked = time.monotonic()
@@ -148,7 +159,10 @@ def run_job(coop: Cooperative, data: bytes, name: str) -> dict:
             break
         time.sleep(0.5)
     done = time.monotonic()
+    busy1, total1 = cpu_jiffies()
     return {
+        "cpu_busy": (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0,
+        "load": os.getloadavg()[0],
         "job": job,
         "check_s": checked - started,
         "run_s": done - queued,
@@ -165,6 +179,8 @@ def main() -> None:
     mode = "eager (in this process)" if settings.CELERY_TASK_ALWAYS_EAGER else "Celery worker"
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; tasks: {mode}")
     ensure_categories()
+    Product = get_model("catalogue", "Product")
+    print(f"products already in the database: {Product.objects.count()}")
     coop = make_cooperative()
     rows = build_rows(args.rows)
     started = time.monotonic()
@@ -180,9 +196,10 @@ def main() -> None:
     ]
     print()
     print(
-        "| run | rows | created | updated | unchanged | bad rows | check (s) | import (s) | total (s) | rows/s | progress steps seen |"
+        "| run | rows | created | updated | unchanged | bad rows | check (s) | import (s) "
+        "| total (s) | rows/s | progress steps seen | machine CPU busy | load (1 min) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, data in runs:
         result = run_job(coop, data, "bench.xlsx")
         job = result["job"]
@@ -191,7 +208,7 @@ def main() -> None:
             f"| {label} | {job.total_rows} | {job.created_count} | {job.updated_count} | {unchanged} "
             f"| {job.error_count} | {result['check_s']:.1f} | {result['run_s']:.1f} "
             f"| {result['total_s']:.1f} | {job.total_rows / result['total_s']:.0f} "
-            f"| {result['progress_steps']} |"
+            f"| {result['progress_steps']} | {result['cpu_busy']:.0%} | {result['load']:.1f} |"
         )
         if job.status != ImportJob.Status.DONE:
             print(f"job {job.pk} {job.status}: {job.message}")
