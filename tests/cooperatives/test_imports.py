@@ -620,3 +620,13 @@ def test_text_that_looks_like_a_formula_stays_text():
         assert imports.cell_text(cells["sku"]) == "=A1"
         assert imports.cell_text(cells["title"]) == row["title"]
         assert imports.cell_text(cells["description"]) == "-5 度保存"
+
+
+def test_upload_needs_the_csrf_token(coop_a):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager_of(coop_a))
+    response = upload(client, csv_bytes(MIXED[0]))
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
