@@ -384,6 +384,7 @@ WANGNONG_FLAT_SHIPPING_CHARGE = env("WANGNONG_FLAT_SHIPPING_CHARGE", default="12
 # Cooperative bulk product imports (cooperatives/imports.py): the largest
 # file accepted, in MB (a proxy in front must allow a little more), the most
 # rows one file may hold, and how many worker processes share a large file.
+WANGNONG_MAX_UPLOAD_MB = env.float("WANGNONG_MAX_UPLOAD_MB", default=10)
 WANGNONG_MAX_IMPORT_MB = env.float("WANGNONG_MAX_IMPORT_MB", default=10)
 WANGNONG_MAX_IMPORT_ROWS = env.int("WANGNONG_MAX_IMPORT_ROWS", default=20000)
 WANGNONG_IMPORT_LANES = env.int("WANGNONG_IMPORT_LANES", default=2)
