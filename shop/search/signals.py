@@ -61,8 +61,12 @@ def product_saved(sender, instance, raw=False, **kwargs):
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="search_stockrecord_saved")
 def stockrecord_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        _schedule(instance.product_id)
+    # Oscar's allocate/consume/cancel send post_save by hand, without the
+    # update_fields argument a real save() always passes. Stock levels are
+    # not in the search document, so those (one per order line) are skipped.
+    if raw or "update_fields" not in kwargs:
+        return
+    _schedule(instance.product_id)
 
 
 @receiver(post_save, sender=ProductCategory, dispatch_uid="search_productcategory_saved")
