@@ -18,7 +18,6 @@ from typing import Any
 
 from django import forms
 from django.db import IntegrityError, transaction
-from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -28,13 +27,14 @@ from cooperatives import services as coop_services
 from cooperatives.credit_code import EntityType, normalise, validate_credit_code
 from cooperatives.models import Certification, Cooperative, CooperativePhoto, Membership
 from cooperatives.uploads import ImageUploadField, upload_help
-from divisions import services as division_services
-from divisions.forms import NARROW, NOTHING_TO_CHOOSE, PHONE_SEPARATORS_RE, normalise_mobile
+from divisions.forms import (
+    PHONE_SEPARATORS_RE,
+    DivisionPickerMixin,
+    division_field,
+    normalise_mobile,
+)
 
 Partner = get_model("partner", "Partner")
-
-# Form field for each level, top first.
-LEVELS = ("province", "city", "county", "town", "village")
 
 # A landline's local number (after the area code) and an extension.
 LOCAL_NUMBER_RE = re.compile(r"[2-9][0-9]{6,7}")
@@ -85,135 +85,6 @@ def entity_type_label(code: str) -> str:
     return _("%(label)s（%(code)s）") % {"label": label, "code": prefix}
 
 
-class DivisionPickerMixin:
-    """Province → city → county → town → village selects on a form.
-
-    The form declares the five fields (see RegistrationForm); this fills
-    their choices from the level above as submitted (or stored), handles the
-    no-JavaScript "下一步" buttons and returns the deepest chosen code from
-    :meth:`clean_division`.
-    """
-
-    placeholders = {
-        "province": (_("请选择省份"), _("请选择省份")),
-        "city": (_("请选择城市"), _("请先选择省份")),
-        "county": (_("请选择区县"), _("请先选择城市")),
-        "town": (_("请选择乡镇/街道"), _("请先选择区县")),
-        "village": (_("请选择村/社区（可不选）"), _("请先选择乡镇/街道")),
-    }
-    narrow_labels = {
-        "province": _("下一步：选择城市"),
-        "city": _("下一步：选择区县"),
-        "county": _("下一步：选择乡镇"),
-        "town": _("下一步：选择村/社区"),
-    }
-    outside_parent = {
-        "city": _("所选城市不属于所选省份，请重新选择"),
-        "county": _("所选区县不属于所选城市，请重新选择"),
-        "town": _("所选乡镇/街道不属于所选区县，请重新选择"),
-        "village": _("所选村/社区不属于所选乡镇/街道，请重新选择"),
-    }
-
-    def _init_divisions(self, division_code: str | None) -> None:
-        self.is_narrowing = self.is_bound and NARROW in self.data
-        if not self.is_bound and division_code:
-            for name, code in zip(
-                LEVELS, division_services.ancestor_codes(division_code), strict=False
-            ):
-                self.initial.setdefault(name, code)
-        self._build_division_choices()
-
-    @property
-    def division_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in LEVELS]
-
-    def _chosen(self, name: str) -> str:
-        if self.is_bound:
-            value = self.data.get(self.add_prefix(name), "")
-        else:
-            value = self.initial.get(name, "")
-        return str(value or "").strip()
-
-    def _build_division_choices(self) -> None:
-        parent: str | None = None
-        parent_ok = True
-        for name in LEVELS:
-            field = self.fields[name]
-            options = division_services.child_choices(parent) if parent_ok else ()
-            value = self._chosen(name)
-            # 天津市 → 市辖区: a level with a single choice is chosen for you.
-            if self.is_bound and not value and len(options) == 1 and name != "village":
-                value = options[0][0]
-                self.data = self.data.copy()
-                self.data[self.add_prefix(name)] = value
-            chosen_label, empty_label = self.placeholders[name]
-            if options:
-                first = chosen_label
-            elif parent_ok and parent:
-                first = NOTHING_TO_CHOOSE
-            else:
-                first = empty_label
-            field.widget.choices = [("", first), *options]
-            field.widget.attrs.update(
-                {
-                    "data-division-level": name,
-                    "data-placeholder": str(chosen_label),
-                    "data-empty-label": str(empty_label),
-                    "data-none-label": str(NOTHING_TO_CHOOSE),
-                }
-            )
-            field.narrow_label = self.narrow_labels.get(name)
-            parent_ok = bool(value) and any(code == value for code, _label in options)
-            parent = value
-
-    def full_clean(self) -> None:
-        if getattr(self, "is_narrowing", False):
-            # Only re-showing the form with the next level's choices.
-            self._errors = ErrorDict()
-            self.cleaned_data = {}
-            return
-        super().full_clean()
-
-    def is_valid(self) -> bool:
-        return not getattr(self, "is_narrowing", False) and super().is_valid()
-
-    def clean_division(self, cleaned: dict[str, Any]) -> str | None:
-        """Check each level lies in the one above; the deepest code, or None."""
-        parent: str | None = None
-        deepest: str | None = None
-        for name in LEVELS:
-            if name in self.errors:
-                return None
-            code = cleaned.get(name) or ""
-            if not code:
-                break  # only the village may be left empty
-            if parent:
-                inside = division_services.is_child_of(code, parent)
-            else:
-                inside = any(c == code for c, _n in division_services.children(None))
-            if not inside:
-                message = self.outside_parent.get(name, self.placeholders[name][0])
-                self.add_error(name, forms.ValidationError(message, code="outside_parent"))
-                return None
-            parent = deepest = code
-        return deepest
-
-
-def _division_field(name: str, label, required: bool) -> forms.CharField:
-    messages = {
-        "province": _("请选择省份"),
-        "city": _("请选择城市"),
-        "county": _("请选择区县"),
-        "town": _("请选择乡镇/街道：合作社的所在地至少要选到乡镇一级"),
-    }
-    return forms.CharField(
-        label=label,
-        required=required,
-        widget=forms.Select,
-        error_messages={"required": messages.get(name, "")},
-    )
-
-
 class PhoneFieldMixin:
     def clean_contact_phone(self) -> str:
         phone = normalise_phone(self.cleaned_data.get("contact_phone", ""))
@@ -225,11 +96,19 @@ class PhoneFieldMixin:
 class RegistrationForm(PhoneFieldMixin, DivisionPickerMixin, forms.ModelForm):
     """Apply for a cooperative (or, after a rejection, correct and re-apply)."""
 
-    province = _division_field("province", _("省份"), True)
-    city = _division_field("city", _("城市"), True)
-    county = _division_field("county", _("区县"), True)
-    town = _division_field("town", _("乡镇/街道"), True)
-    village = _division_field("village", _("村/社区"), False)
+    division_levels = ("province", "city", "county", "town", "village")
+    placeholders = {
+        "province": (_("请选择省份"), _("请选择省份")),
+        "city": (_("请选择城市"), _("请先选择省份")),
+        "county": (_("请选择区县"), _("请先选择城市")),
+        "town": (_("请选择乡镇/街道"), _("请先选择区县")),
+        "village": (_("请选择村/社区（可不选）"), _("请先选择乡镇/街道")),
+    }
+    province = division_field(_("省份"), _("请选择省份"))
+    city = division_field(_("城市"), _("请选择城市"))
+    county = division_field(_("区县"), _("请选择区县"))
+    town = division_field(_("乡镇/街道"), _("请选择乡镇/街道：合作社的所在地至少要选到乡镇一级"))
+    village = division_field(_("村/社区"))
     # Longer than the 18 stored characters: spaces and dashes are typed too.
     credit_code = forms.CharField(
         label=_("统一社会信用代码"),
@@ -307,7 +186,7 @@ class RegistrationForm(PhoneFieldMixin, DivisionPickerMixin, forms.ModelForm):
                 "credit_code",
                 "legal_representative",
                 "contact_phone",
-                *LEVELS,
+                *self.division_levels,
                 "address_detail",
                 "description",
                 "business_licence",

@@ -67,7 +67,137 @@ def display_mobile(value: Any) -> str:
     return digits if digits else str(value)
 
 
-class ChineseAddressForm(forms.ModelForm):
+def division_field(label: Any, required_message: Any = None) -> forms.CharField:
+    """A level's select; required when it has a ``required_message``."""
+    return forms.CharField(
+        label=label,
+        required=required_message is not None,
+        widget=forms.Select,
+        error_messages={"required": required_message} if required_message else None,
+    )
+
+
+class DivisionPickerMixin:
+    """Division selects (province → city → …) on a form, one per level.
+
+    The form declares a field for each of :attr:`division_levels` (see
+    :func:`division_field`) and calls :meth:`_init_divisions` in ``__init__``.
+    Each select is filled from the level above as submitted (or stored); the
+    no-JavaScript "下一步" buttons only re-show the form; :meth:`clean_division`
+    returns the deepest chosen code. The last level may always be left empty.
+    """
+
+    division_levels: tuple[str, ...] = LEVELS
+    # For each level: (first option when it has choices, first option while
+    # the level above is not chosen yet).
+    placeholders: dict[str, tuple[Any, Any]] = {}
+    # Text of the no-JavaScript button under each select but the last.
+    narrow_labels = {
+        "province": _("下一步：选择城市"),
+        "city": _("下一步：选择区县"),
+        "county": _("下一步：选择乡镇"),
+        "town": _("下一步：选择村/社区"),
+    }
+    # Each level's error message when a choice lies outside its parent.
+    outside_parent = {
+        "city": _("所选城市不属于所选省份，请重新选择"),
+        "county": _("所选区县不属于所选城市，请重新选择"),
+        "town": _("所选乡镇/街道不属于所选区县，请重新选择"),
+        "village": _("所选村/社区不属于所选乡镇/街道，请重新选择"),
+    }
+    is_narrowing = False
+
+    def _init_divisions(self, division_code: str | None) -> None:
+        self.is_narrowing = self.is_bound and NARROW in self.data
+        if not self.is_bound and division_code:
+            codes = services.ancestor_codes(str(division_code))
+            for name, code in zip(self.division_levels, codes, strict=False):
+                self.initial.setdefault(name, code)
+        self._build_division_choices()
+
+    @property
+    def division_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.division_levels]
+
+    def _chosen(self, name: str) -> str:
+        if self.is_bound:
+            value = self.data.get(self.add_prefix(name), "")
+        else:
+            value = self.initial.get(name, "")
+        return str(value or "").strip()
+
+    def _build_division_choices(self) -> None:
+        """Fill each select from the level above as submitted (or stored).
+
+        A level whose parent offers exactly one child (天津市 → 市辖区) is
+        chosen automatically, so municipalities need one step less.
+        """
+        last = self.division_levels[-1]
+        parent: str | None = None
+        parent_ok = True
+        for name in self.division_levels:
+            field = self.fields[name]
+            options = services.child_choices(parent) if parent_ok else ()
+            value = self._chosen(name)
+            if self.is_bound and not value and len(options) == 1 and name != last:
+                value = options[0][0]
+                self.data = self.data.copy()
+                self.data[self.add_prefix(name)] = value
+            chosen_label, empty_label = self.placeholders[name]
+            if options:
+                first = chosen_label
+            elif parent_ok and parent:
+                first = NOTHING_TO_CHOOSE  # e.g. a county without towns
+            else:
+                first = empty_label
+            field.widget.choices = [("", first), *options]
+            field.widget.attrs.update(
+                {
+                    "data-division-level": name,
+                    "data-placeholder": str(chosen_label),
+                    "data-empty-label": str(empty_label),
+                    "data-none-label": str(NOTHING_TO_CHOOSE),
+                }
+            )
+            field.narrow_label = self.narrow_labels.get(name) if name != last else None
+            parent_ok = bool(value) and any(code == value for code, _label in options)
+            parent = value
+
+    def full_clean(self) -> None:
+        if self.is_narrowing:
+            # Only re-showing the form with the next level's choices: nothing
+            # is validated (so no "required" errors yet) and nothing saved.
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+
+    def is_valid(self) -> bool:
+        return not self.is_narrowing and super().is_valid()
+
+    def clean_division(self, cleaned: dict[str, Any]) -> str | None:
+        """Check each level lies in the one above; the deepest code, or None."""
+        parent: str | None = None
+        deepest: str | None = None
+        for name in self.division_levels:
+            if name in self.errors:  # required and missing
+                return None
+            code = cleaned.get(name) or ""
+            if not code:
+                break  # an optional level left empty
+            if parent:
+                inside = services.is_child_of(code, parent)
+            else:
+                inside = any(c == code for c, _name in services.children(None))
+            if not inside:
+                message = self.outside_parent.get(name, self.placeholders[name][0])
+                self.add_error(name, forms.ValidationError(message, code="outside_parent"))
+                return None
+            parent = deepest = code
+        return deepest
+
+
+class ChineseAddressForm(DivisionPickerMixin, forms.ModelForm):
     """Base form; subclasses give ``Meta.model`` and ``Meta.fields``.
 
     ``Meta.fields`` should be :data:`MODEL_FIELDS`: the division, country and
@@ -89,22 +219,10 @@ class ChineseAddressForm(forms.ModelForm):
         error_messages={"required": _("请填写收货人的手机号码")},
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
-    province = forms.CharField(
-        label=_("省份"),
-        error_messages={"required": _("请选择省份")},
-        widget=forms.Select,
-    )
-    city = forms.CharField(
-        label=_("城市"),
-        error_messages={"required": _("请选择城市")},
-        widget=forms.Select,
-    )
-    county = forms.CharField(
-        label=_("区县"),
-        error_messages={"required": _("请选择区县")},
-        widget=forms.Select,
-    )
-    town = forms.CharField(label=_("乡镇/街道"), required=False, widget=forms.Select)
+    province = division_field(_("省份"), _("请选择省份"))
+    city = division_field(_("城市"), _("请选择城市"))
+    county = division_field(_("区县"), _("请选择区县"))
+    town = division_field(_("乡镇/街道"))
     line1 = forms.CharField(
         label=_("详细地址"),
         max_length=255,
@@ -132,96 +250,17 @@ class ChineseAddressForm(forms.ModelForm):
         "county": (_("请选择区县"), _("请先选择城市")),
         "town": (_("请选择乡镇/街道（可不选）"), _("请先选择区县")),
     }
-    # Text of the no-JavaScript button under each select, naming the next step.
-    narrow_labels = {
-        "province": _("下一步：选择城市"),
-        "city": _("下一步：选择区县"),
-        "county": _("下一步：选择乡镇"),
-    }
-    # The same levels' error messages when a choice lies outside its parent.
-    outside_parent = {
-        "city": _("所选城市不属于所选省份，请重新选择"),
-        "county": _("所选区县不属于所选城市，请重新选择"),
-        "town": _("所选乡镇/街道不属于所选区县，请重新选择"),
-    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.is_narrowing = self.is_bound and NARROW in self.data
-        if not self.is_bound:
-            self._set_initial_from_division()
-        self._build_division_choices()
+        code = self.initial.get("division_id") or self.initial.get("division")
+        self._init_divisions(getattr(code, "pk", code) or self.instance.division_id)
+        if not self.is_bound and self.initial.get("phone_number"):
+            self.initial["phone_number"] = display_mobile(self.initial["phone_number"])
         self.order_fields(["last_name", "phone_number", *LEVELS, "line1", "postcode", "notes"])
 
-    # --- Set-up -------------------------------------------------------------
-
-    def _set_initial_from_division(self) -> None:
-        code = self.initial.get("division_id") or self.initial.get("division")
-        code = getattr(code, "pk", code) or self.instance.division_id
-        if code:
-            codes = services.ancestor_codes(str(code))
-            for name, level_code in zip(LEVELS, codes, strict=False):
-                self.initial.setdefault(name, level_code)
-        if self.initial.get("phone_number"):
-            self.initial["phone_number"] = display_mobile(self.initial["phone_number"])
-
-    def _chosen(self, name: str) -> str:
-        if self.is_bound:
-            value = self.data.get(self.add_prefix(name), "")
-        else:
-            value = self.initial.get(name, "")
-        return str(value or "").strip()
-
-    def _build_division_choices(self) -> None:
-        """Fill each select from the level above as submitted (or stored).
-
-        A level whose parent offers exactly one child (天津市 → 市辖区) is
-        chosen automatically, so municipalities need one step less.
-        """
-        parent: str | None = None
-        parent_ok = True
-        for name in LEVELS:
-            field = self.fields[name]
-            options = services.child_choices(parent) if parent_ok else ()
-            value = self._chosen(name)
-            if self.is_bound and not value and len(options) == 1 and name != "town":
-                value = options[0][0]
-                self.data = self.data.copy()
-                self.data[self.add_prefix(name)] = value
-            chosen_label, empty_label = self.placeholders[name]
-            if options:
-                first = chosen_label
-            elif parent_ok and parent:
-                first = NOTHING_TO_CHOOSE  # e.g. a county without towns
-            else:
-                first = empty_label
-            field.widget.choices = [("", first), *options]
-            field.widget.attrs.update(
-                {
-                    "data-division-level": name,
-                    "data-placeholder": str(chosen_label),
-                    "data-empty-label": str(empty_label),
-                    "data-none-label": str(NOTHING_TO_CHOOSE),
-                }
-            )
-            field.narrow_label = self.narrow_labels.get(name)
-            parent_ok = bool(value) and any(code == value for code, _ in options)
-            parent = value
-
     # --- Validation ---------------------------------------------------------
-
-    def full_clean(self) -> None:
-        if self.is_narrowing:
-            # Only re-showing the form with the next level's choices: nothing
-            # is validated (so no "required" errors yet) and nothing saved.
-            self._errors = ErrorDict()
-            self.cleaned_data = {}
-            return
-        super().full_clean()
-
-    def is_valid(self) -> bool:
-        return not self.is_narrowing and super().is_valid()
 
     def clean_phone_number(self) -> PhoneNumber | str:
         raw = self.cleaned_data.get("phone_number", "")
@@ -238,7 +277,7 @@ class ChineseAddressForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        division = self._clean_divisions(cleaned)
+        division = self.clean_division(cleaned)
         country = get_model("address", "Country").objects.filter(iso_3166_1_a2=COUNTRY_CODE).first()
         if country is None:
             self.add_error(
@@ -255,29 +294,6 @@ class ChineseAddressForm(forms.ModelForm):
         # Oscar's name is first + last; a Chinese recipient is one name.
         self.instance.first_name = ""
         return cleaned
-
-    def _clean_divisions(self, cleaned: dict[str, Any]) -> str | None:
-        """Check each level lies in the one above; the deepest code, or None."""
-        parent: str | None = None
-        deepest: str | None = None
-        for name in LEVELS:
-            if name in self.errors:  # required and missing
-                return None
-            code = cleaned.get(name) or ""
-            if not code:
-                # Only the town may be empty (required fields failed above).
-                break
-            inside = services.is_child_of(code, parent) if parent else self._is_province(code)
-            if not inside:
-                message = self.outside_parent.get(name, self.placeholders[name][0])
-                self.add_error(name, forms.ValidationError(message, code="outside_parent"))
-                return None
-            parent = deepest = code
-        return deepest
-
-    @staticmethod
-    def _is_province(code: str) -> bool:
-        return any(c == code for c, _ in services.children(None))
 
     def _copy_division_names(self, code: str) -> None:
         codes = services.ancestor_codes(code)
