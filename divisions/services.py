@@ -39,12 +39,20 @@ def ancestor_codes(code: str) -> list[str]:
 
 
 def path_names(code: str, *, skip_placeholders: bool = True) -> list[str]:
-    """Names from province down to ``code``: ['天津市', '西青区', '辛口镇']."""
-    rows = dict(Division.objects.filter(code__in=ancestor_codes(code)).values_list("code", "name"))
-    names = [rows[c] for c in ancestor_codes(code) if c in rows]
+    """Names from province down to ``code``: ['天津市', '西青区', '辛口镇'].
+
+    Cached like the other look-ups: product pages and the search indexer ask
+    for the same few origins over and over."""
+    names = _path_names(code)
     if skip_placeholders:
-        names = [n for n in names if n not in PLACEHOLDER_NAMES]
-    return names
+        return [n for n in names if n not in PLACEHOLDER_NAMES]
+    return list(names)
+
+
+@lru_cache(maxsize=8192)
+def _path_names(code: str) -> tuple[str, ...]:
+    rows = dict(Division.objects.filter(code__in=ancestor_codes(code)).values_list("code", "name"))
+    return tuple(rows[c] for c in ancestor_codes(code) if c in rows)
 
 
 def full_name(code: str) -> str:
@@ -79,5 +87,6 @@ def child_choices(code: str | None) -> tuple[tuple[str, str | Promise], ...]:
 def clear_caches() -> None:
     """Forget every cached look-up (after reloading the table, in tests)."""
     get_name.cache_clear()
+    _path_names.cache_clear()
     children.cache_clear()
     child_choices.cache_clear()

@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.urls import reverse
 from oscar.core.loading import get_class, get_model
 
+from shop.address.china import ensure_china
+
 Basket = get_model("basket", "Basket")
 Category = get_model("catalogue", "Category")
 Country = get_model("address", "Country")
@@ -35,17 +37,7 @@ GUEST_ADDRESS = {
 
 
 def china() -> Country:
-    country, _ = Country.objects.update_or_create(
-        iso_3166_1_a2="CN",
-        defaults={
-            "iso_3166_1_a3": "CHN",
-            "iso_3166_1_numeric": "156",
-            "printable_name": "中国",
-            "name": "中华人民共和国",
-            "is_shipping_country": True,
-        },
-    )
-    return country
+    return ensure_china()[0]
 
 
 def product_class(name: str = "蔬菜", *, track_stock: bool = True, **kwargs) -> ProductClass:

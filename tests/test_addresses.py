@@ -13,6 +13,7 @@ from divisions.forms import normalise_mobile
 from divisions.models import Division
 from shop.address.forms import UserAddressForm
 from shop.checkout.forms import ShippingAddressForm
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -67,17 +68,7 @@ def plain_static_files(settings):
 
 @pytest.fixture
 def china():
-    country, _ = Country.objects.update_or_create(
-        iso_3166_1_a2="CN",
-        defaults={
-            "iso_3166_1_a3": "CHN",
-            "iso_3166_1_numeric": "156",
-            "printable_name": "中国",
-            "name": "中华人民共和国",
-            "is_shipping_country": True,
-        },
-    )
-    return country
+    return factories.china()
 
 
 def address_data(**overrides: str) -> dict[str, str]:

@@ -30,15 +30,6 @@ from decimal import Decimal
 
 PRODUCT_CLASS = {"name": "农产品", "track_stock": True, "requires_shipping": True}
 
-COUNTRY = {
-    "iso_3166_1_a2": "CN",
-    "iso_3166_1_a3": "CHN",
-    "iso_3166_1_numeric": "156",
-    "name": "中国",
-    "printable_name": "中国",
-    "is_shipping_country": True,
-}
-
 # Top-level category -> its sub-categories, in display order.
 CATEGORIES = {
     "蔬菜": ["根茎类", "叶菜类", "葱姜蒜椒", "茄果瓜类"],

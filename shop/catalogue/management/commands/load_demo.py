@@ -31,6 +31,7 @@ from oscar.core.utils import slugify
 
 from divisions.models import Division
 from divisions.services import PLACEHOLDER_NAMES, path_names
+from shop.address.china import ensure_china
 from shop.catalogue import demo_data
 from shop.catalogue.produce import Certification, StorageClass, Unit
 
@@ -42,7 +43,6 @@ Category = get_model("catalogue", "Category")
 Partner = get_model("partner", "Partner")
 PartnerAddress = get_model("partner", "PartnerAddress")
 StockRecord = get_model("partner", "StockRecord")
-Country = get_model("address", "Country")
 
 TIANJIN_PREFIX = "12"
 ADMIN_USERNAME = "admin"
@@ -154,14 +154,9 @@ class DemoLoader:
     # --- reference data ----------------------------------------------------
 
     def ensure_country(self):
-        data = dict(demo_data.COUNTRY)
-        code = data.pop("iso_3166_1_a2")
-        country, created = Country.objects.get_or_create(iso_3166_1_a2=code, defaults=data)
+        country, created = ensure_china()
         if created:
             self.created["countries"] += 1
-        elif not country.is_shipping_country:
-            country.is_shipping_country = True
-            country.save(update_fields=["is_shipping_country"])
         return country
 
     def ensure_site(self) -> None:
