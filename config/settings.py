@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # Our own apps come before Oscar's and Wagtail's so their templates win.
     "divisions.apps.DivisionsConfig",
     "cooperatives.apps.CooperativesConfig",
+    "stations.apps.StationsConfig",
     "cms.apps.CmsConfig",
     # Oscar: forked apps live in shop/, the rest is stock.
     "oscar.config.Shop",
@@ -197,7 +198,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict = {}
 # Task modules autodiscovery (which only finds tasks.py) would miss.
-CELERY_IMPORTS = ["cooperatives.import_tasks", "cooperatives.notifications"]
+CELERY_IMPORTS = [
+    "config.messaging",
+    "cooperatives.import_tasks",
+    "cooperatives.notifications",
+    "stations.notifications",
+]
 
 # --- Auth -------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -388,3 +394,16 @@ WANGNONG_MAX_UPLOAD_MB = env.float("WANGNONG_MAX_UPLOAD_MB", default=10)
 WANGNONG_MAX_IMPORT_MB = env.float("WANGNONG_MAX_IMPORT_MB", default=10)
 WANGNONG_MAX_IMPORT_ROWS = env.int("WANGNONG_MAX_IMPORT_ROWS", default=20000)
 WANGNONG_IMPORT_LANES = env.int("WANGNONG_IMPORT_LANES", default=2)
+
+# Village service stations (stations/): delivery to the station is
+# consolidated and charged this much (yuan); each assisted order earns the
+# station a fixed amount plus a percentage of the goods (a station may
+# override both); wrong pickup codes in a row before a parcel locks; days
+# after arrival a parcel counts as uncollected; who hears of a locked parcel
+# (empty: every active platform staff account with an e-mail address).
+WANGNONG_STATION_DELIVERY_CHARGE = env("WANGNONG_STATION_DELIVERY_CHARGE", default="0.00")
+WANGNONG_STATION_COMMISSION_FIXED = env("WANGNONG_STATION_COMMISSION_FIXED", default="1.00")
+WANGNONG_STATION_COMMISSION_RATE = env("WANGNONG_STATION_COMMISSION_RATE", default="3")
+WANGNONG_PICKUP_MAX_FAILURES = env.int("WANGNONG_PICKUP_MAX_FAILURES", default=5)
+WANGNONG_UNCOLLECTED_DAYS = env.int("WANGNONG_UNCOLLECTED_DAYS", default=7)
+WANGNONG_STATION_ALERT_EMAILS = env.list("WANGNONG_STATION_ALERT_EMAILS", default=[])

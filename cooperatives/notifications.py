@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from functools import partial
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib.sites.models import Site
-from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.urls import reverse
 from django.utils import translation
@@ -35,7 +32,9 @@ from django.utils.translation import gettext as _
 from oscar.apps.order.signals import order_placed
 from oscar.core.loading import get_model
 
-from config import sms
+from config import messaging
+from config.messaging import enqueue as _enqueue
+from config.messaging import send_email_task, send_sms_task
 from cooperatives.models import Cooperative
 
 logger = logging.getLogger("wangnong.cooperatives.notifications")
@@ -43,50 +42,10 @@ logger = logging.getLogger("wangnong.cooperatives.notifications")
 Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")
 
-# Retried with exponential back-off (1, 2, 4 … minutes, at most 30) for
-# about an hour, which stays within the broker's visibility timeout.
-RETRY_OPTIONS = {
-    "autoretry_for": (Exception,),
-    "retry_backoff": 60,
-    "retry_backoff_max": 1800,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "acks_late": True,
-}
-
-
-# --- Delivery tasks ------------------------------------------------------------
-
-
-@shared_task(name="cooperatives.notifications.send_email", **RETRY_OPTIONS)
-def send_email_task(to: str, subject: str, body: str) -> None:
-    try:
-        send_mail(subject, body, None, [to])
-    except Exception:
-        logger.warning("E-mail to %s failed (will retry): %s", to, subject, exc_info=True)
-        raise
-
-
-@shared_task(name="cooperatives.notifications.send_sms", **RETRY_OPTIONS)
-def send_sms_task(phone: str, text: str) -> None:
-    try:
-        sms.send_sms(phone, text)
-    except Exception:
-        logger.warning("SMS to %s failed (will retry)", phone, exc_info=True)
-        raise
-
-
-def _enqueue(task, *args) -> None:
-    """Queue ``task``; a failure (broker down, or an eager task that used up
-    its retries) is logged, never raised."""
-    try:
-        task.delay(*args)
-    except Exception:  # noqa: BLE001 - notifications must never break the caller
-        logger.exception("Notification task %s%r failed", task.name, args)
 
 
 def _after_commit(task, *args) -> None:
-    transaction.on_commit(partial(_enqueue, task, *args), robust=True)
+    messaging.after_commit(task, *args)
 
 
 # --- Recipients and messages ----------------------------------------------------

@@ -296,16 +296,9 @@ class ChineseAddressForm(DivisionPickerMixin, forms.ModelForm):
         return cleaned
 
     def _copy_division_names(self, code: str) -> None:
-        codes = services.ancestor_codes(code)
-        names = [services.get_name(c) or "" for c in codes] + [""] * (4 - len(codes))
-        province, city, county, town = names[:4]
-        address = self.instance
-        address.division_id = code
-        address.state = province
-        # A municipality's city level is the placeholder 市辖区: leave it out.
-        address.line4 = "" if city in services.PLACEHOLDER_NAMES else city
-        address.line3 = county
-        address.line2 = town
+        from shop.address.chinese import copy_division_names
+
+        copy_division_names(self.instance, code)
 
     def _get_validation_exclusions(self) -> set[str]:
         # The number was checked against the mainland mobile pattern above;

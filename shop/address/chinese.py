@@ -10,6 +10,8 @@ state = province, line4 = city, line3 = county, line2 = town, line1 = detail.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from divisions import services as divisions
+
 
 class DivisionAddressMixin(models.Model):
     division = models.ForeignKey(
@@ -32,3 +34,17 @@ class DivisionAddressMixin(models.Model):
         """Province, city, county and town joined, without 市辖区 placeholders."""
         parts = [self.state, self.line4, self.line3, self.line2]
         return " ".join(p for p in parts if p and p not in ("市辖区", "县"))
+
+
+def copy_division_names(address, code: str) -> None:
+    """Store ``code`` on ``address`` and copy its province, city, county and
+    town names into Oscar's lines (a village's own name belongs in line1)."""
+    codes = divisions.ancestor_codes(code)
+    names = [divisions.get_name(c) or "" for c in codes[:4]] + [""] * (4 - len(codes[:4]))
+    province, city, county, town = names
+    address.division_id = code
+    address.state = province
+    # A municipality's city level is the placeholder 市辖区: leave it out.
+    address.line4 = "" if city in divisions.PLACEHOLDER_NAMES else city
+    address.line3 = county
+    address.line2 = town

@@ -31,8 +31,24 @@ COD = PaymentMethod(
 )
 
 
+# Cash a village service station takes at its counter for an order it places
+# for a resident (stations/ordering.py); not offered at the web checkout.
+STATION_CASH = PaymentMethod(
+    code="station-cash",
+    label=_("站点现金"),
+    description=_("在村服务站下单时付现金给工作人员。"),
+    is_online=False,
+    source_code="station-cash",
+)
+
+
 def available_methods() -> list[PaymentMethod]:
     return [COD]
+
+
+def recorded_methods() -> list[PaymentMethod]:
+    """Every method an order may have been paid with."""
+    return [*available_methods(), STATION_CASH]
 
 
 def get_method(code: str | None) -> PaymentMethod | None:
@@ -42,7 +58,7 @@ def get_method(code: str | None) -> PaymentMethod | None:
 def label_for_source_type(source_type) -> str:
     """The buyer-facing, translated name of a recorded payment source type
     (the stored SourceType.name is in whatever language created it)."""
-    for method in available_methods():
+    for method in recorded_methods():
         if method.source_code == source_type.code:
             return str(method.label)
     return source_type.name

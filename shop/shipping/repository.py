@@ -1,6 +1,7 @@
 """Shipping methods offered at checkout.
 
-For now one flat-rate express delivery. The logistics issue replaces this with
+For now one flat-rate express delivery for shoppers, and consolidated
+delivery to a village station for orders a station places. The logistics issue replaces this with
 per-cooperative shipments priced from carriers' rate cards.
 """
 
@@ -16,6 +17,20 @@ class FlatRateExpress(methods.FixedPrice):
     code = "flat-rate-express"
     name = _("快递配送")
     description = _("全国统一运费，发货后通常 2–4 天送达。")
+
+
+class StationDelivery(methods.FixedPrice):
+    """Consolidated delivery to a village service station, collected there
+    with a pickup code (stations/). Offered by the station portal only."""
+
+    code = "station-delivery"
+    name = _("送到村服务站自提")
+    description = _("和本村其他订单一起送到服务站，凭取货码领取。")
+
+
+def station_delivery() -> StationDelivery:
+    charge = Decimal(str(getattr(settings, "WANGNONG_STATION_DELIVERY_CHARGE", "0.00")))
+    return StationDelivery(charge_excl_tax=charge, charge_incl_tax=charge)
 
 
 def flat_rate() -> FlatRateExpress:

@@ -101,7 +101,7 @@ def test_failing_sms_gateway_is_retried_and_never_breaks_the_order(
     # As a worker does: a failed attempt is retried, not raised to the
     # caller (the embedded set-up raises it at once, see the next test).
     monkeypatch.setitem(config.celery_app.conf, "task_eager_propagates", False)
-    with caplog.at_level(logging.WARNING, logger="wangnong.cooperatives.notifications"):
+    with caplog.at_level(logging.WARNING, logger="wangnong.messaging"):
         order, _callbacks = checkout([(radish, 1)], django_capture_on_commit_callbacks)
     assert calls == [coop_a.contact_phone] * 3  # failed twice, sent on the third try
     assert "will retry" in caplog.text
@@ -115,10 +115,10 @@ def test_gateway_down_is_logged_and_the_order_stands(
         raise config.sms.SMSError("gateway down")
 
     monkeypatch.setattr(config.sms, "send_sms", down)
-    with caplog.at_level(logging.ERROR, logger="wangnong.cooperatives.notifications"):
+    with caplog.at_level(logging.ERROR, logger="wangnong.messaging"):
         order, _callbacks = checkout([(radish, 1)], django_capture_on_commit_callbacks)
     assert order.pk
-    assert "Notification task cooperatives.notifications.send_sms" in caplog.text
+    assert "Notification task wangnong.send_sms" in caplog.text
     # The e-mails still went.
     assert [m for m in mail.outbox if "新订单" in m.subject]
 
