@@ -344,6 +344,34 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
         "url_name": "cooperatives-dashboard:list",
         "access_fn": _staff_only,
     },
+    # Village service stations (stations/dashboard/).
+    {
+        "label": _("服务站"),
+        "icon": "fas fa-store",
+        "access_fn": _staff_only,
+        "children": [
+            {
+                "label": _("站点与覆盖率"),
+                "url_name": "stations-dashboard:list",
+                "access_fn": _staff_only,
+            },
+            {
+                "label": _("新建站点"),
+                "url_name": "stations-dashboard:create",
+                "access_fn": _staff_only,
+            },
+            {
+                "label": _("佣金结算"),
+                "url_name": "stations-dashboard:commission",
+                "access_fn": _staff_only,
+            },
+            {
+                "label": _("锁定的包裹"),
+                "url_name": "stations-dashboard:locked",
+                "access_fn": _staff_only,
+            },
+        ],
+    },
 ]
 PHONENUMBER_DEFAULT_REGION = "CN"
 

@@ -43,7 +43,6 @@ Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")
 
 
-
 def _after_commit(task, *args) -> None:
     messaging.after_commit(task, *args)
 

@@ -35,7 +35,10 @@ def record(
         actor=actor,
         action=action,
         order=order,
-        detail={k: (str(v) if not isinstance(v, (int, bool, type(None), list)) else v) for k, v in detail.items()},
+        detail={
+            k: (str(v) if not isinstance(v, (int, bool, type(None), list)) else v)
+            for k, v in detail.items()
+        },
     )
 
 

@@ -84,7 +84,9 @@ def record_refund(
         )
 
 
-def record_remittance(station: Station, platform_user, amount: Decimal, note: str = "") -> CashEntry:
+def record_remittance(
+    station: Station, platform_user, amount: Decimal, note: str = ""
+) -> CashEntry:
     """Cash the station handed over to the platform, recorded by the
     platform staff member who received it."""
     amount = Decimal(amount)
@@ -142,7 +144,12 @@ def today() -> dt.date:
 
 
 def close_day(
-    station: Station, staff_user, counted: Decimal, *, note: str = "", business_date: dt.date | None = None
+    station: Station,
+    staff_user,
+    counted: Decimal,
+    *,
+    note: str = "",
+    business_date: dt.date | None = None,
 ) -> DayClose:
     """Close ``business_date`` (today by default) with the counted cash.
     Raises ValidationError if that day is already closed."""
@@ -155,7 +162,8 @@ def close_day(
             _lock(station)
             if DayClose.objects.filter(station=station, business_date=business_date).exists():
                 raise ValidationError(
-                    _("%(date)s 已经日结过了，日结后不能再修改。") % {"date": business_date.isoformat()}
+                    _("%(date)s 已经日结过了，日结后不能再修改。")
+                    % {"date": business_date.isoformat()}
                 )
             d = drawer(station)
             close = DayClose.objects.create(
@@ -171,7 +179,9 @@ def close_day(
                 note=" ".join((note or "").split())[:200],
                 closed_by=staff_user,
             )
-            CashEntry.objects.filter(station=station, day_close__isnull=True).update(day_close=close)
+            CashEntry.objects.filter(station=station, day_close__isnull=True).update(
+                day_close=close
+            )
     except IntegrityError as exc:  # a second close racing past the check
         raise ValidationError(
             _("%(date)s 已经日结过了，日结后不能再修改。") % {"date": business_date.isoformat()}

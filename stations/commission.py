@@ -73,9 +73,7 @@ def monthly_statement(station: Station, year: int, month: int) -> Statement:
         sales=Sum("total", filter=live),
         commission=Sum("commission", filter=live),
     )
-    rows = list(
-        qs.select_related("order", "resident", "placed_by").order_by("created_at", "pk")
-    )
+    rows = list(qs.select_related("order", "resident", "placed_by").order_by("created_at", "pk"))
     return Statement(
         station=station,
         year=year,
@@ -92,7 +90,9 @@ def monthly_statement(station: Station, year: int, month: int) -> Statement:
 def statements_for_month(year: int, month: int) -> list[dict]:
     """Every station's totals for a month (platform staff overview)."""
     start, end = month_bounds(year, month)
-    live = Q(orders__cancelled_at__isnull=True, orders__created_at__gte=start, orders__created_at__lt=end)
+    live = Q(
+        orders__cancelled_at__isnull=True, orders__created_at__gte=start, orders__created_at__lt=end
+    )
     return list(
         Station.objects.annotate(
             n_orders=Count("orders", filter=live),

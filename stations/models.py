@@ -39,9 +39,7 @@ class Station(models.Model):
     street_address = models.CharField(_("详细地址"), max_length=200)
     opening_hours = models.CharField(_("营业时间"), max_length=100, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=20)
-    operator = models.CharField(
-        _("运营者"), max_length=100, help_text=_("负责站点的个人或单位。")
-    )
+    operator = models.CharField(_("运营者"), max_length=100, help_text=_("负责站点的个人或单位。"))
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
@@ -178,7 +176,9 @@ class StationOrder(models.Model):
     )
     station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="orders")
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="orders")
-    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     delivery = models.CharField(max_length=16, choices=Resident.Delivery.choices)
     payment = models.CharField(max_length=16, choices=Payment.choices, default=Payment.CASH)
     goods_total = models.DecimalField(max_digits=12, decimal_places=2)
@@ -270,7 +270,9 @@ class DayClose(models.Model):
     counted = models.DecimalField(_("实点现金"), max_digits=12, decimal_places=2)
     difference = models.DecimalField(_("差额"), max_digits=12, decimal_places=2)
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     closed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -304,7 +306,9 @@ class CashEntry(models.Model):
     station_order = models.ForeignKey(
         StationOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="cash_entries"
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     day_close = models.ForeignKey(

@@ -42,8 +42,10 @@ def alert_recipients() -> list[str]:
     if configured:
         return configured
     User = get_user_model()
-    emails = User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list(
-        "email", flat=True
+    emails = (
+        User.objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
     )
     return sorted({e.strip() for e in emails if e.strip()})
 

@@ -86,7 +86,8 @@ def set_line_quantity(basket, line_id: int, quantity: int) -> None:
         line.delete()
         basket.reset_offer_applications()
         return
-    line.purchase_info = basket.strategy.fetch_for_line(line)
+    # ``line.basket`` is ``basket`` (the related manager sets it), so the
+    # line's purchase_info is priced by the basket's strategy.
     allowed, message = line.purchase_info.availability.is_purchase_permitted(quantity)
     if not allowed:
         raise ValidationError(
@@ -131,7 +132,9 @@ def parse_cash(value) -> Decimal | None:
     """Cash typed at the counter ("50", "50.5", "５０") as yuan, or None."""
     import unicodedata
 
-    text = unicodedata.normalize("NFKC", str(value or "")).strip().replace("元", "").replace("¥", "")
+    text = (
+        unicodedata.normalize("NFKC", str(value or "")).strip().replace("元", "").replace("¥", "")
+    )
     if not text:
         return None
     try:
@@ -196,7 +199,8 @@ def place_assisted_order(
         allowed, message = line.purchase_info.availability.is_purchase_permitted(line.quantity)
         if not allowed:
             raise ValidationError(
-                _("“%(title)s”不能购买：%(reason)s") % {"title": line.product.get_title(), "reason": message}
+                _("“%(title)s”不能购买：%(reason)s")
+                % {"title": line.product.get_title(), "reason": message}
             )
     q = quote(basket, delivery)
     received = parse_cash(cash_received)
@@ -241,9 +245,12 @@ def place_assisted_order(
                 commission=commission.commission_for(station, q.goods_total),
             )
             if delivery == Delivery.STATION:
-                partners = sorted({line.partner_id for line in order.lines.all() if line.partner_id})
+                partners = sorted(
+                    {line.partner_id for line in order.lines.all() if line.partner_id}
+                )
                 Parcel.objects.bulk_create(
-                    Parcel(station=station, station_order=station_order, partner_id=p) for p in partners
+                    Parcel(station=station, station_order=station_order, partner_id=p)
+                    for p in partners
                 )
             cash.record_sale(station_order, staff_user)
             audit.record(
@@ -317,7 +324,9 @@ def cancel_assisted_order(station_order: StationOrder, staff_user, reason: str) 
             cancelled_at=now, cancelled_by=staff_user, cancel_reason=reason
         )
         locked.cancelled_at, locked.cancelled_by, locked.cancel_reason = now, staff_user, reason
-        locked.parcels.exclude(status=Parcel.Status.HANDED_OVER).update(status=Parcel.Status.CANCELLED)
+        locked.parcels.exclude(status=Parcel.Status.HANDED_OVER).update(
+            status=Parcel.Status.CANCELLED
+        )
         refund = cash.record_refund(locked, staff_user, locked.total, note=reason)
         audit.record(
             station=locked.station,
@@ -346,4 +355,3 @@ def log_receipt_printed(station_order: StationOrder, staff_user) -> None:
         resident=station_order.resident,
         order=station_order.order,
     )
-

@@ -45,7 +45,11 @@ def _parcels(station: Station) -> QuerySet:
 
 def incoming(station: Station) -> QuerySet:
     """Parcels on their way to the station, oldest order first."""
-    return _parcels(station).filter(status=Status.IN_TRANSIT).order_by("station_order__created_at", "pk")
+    return (
+        _parcels(station)
+        .filter(status=Status.IN_TRANSIT)
+        .order_by("station_order__created_at", "pk")
+    )
 
 
 def waiting(station: Station) -> QuerySet:
@@ -80,9 +84,13 @@ def find_station_order(station: Station, number: str) -> StationOrder:
         .first()
     )
     if station_order is None:
-        raise ValidationError({"number": _("本站没有订单号为 %(number)s 的订单，请核对。") % {"number": digits}})
+        raise ValidationError(
+            {"number": _("本站没有订单号为 %(number)s 的订单，请核对。") % {"number": digits}}
+        )
     if station_order.delivery != Resident.Delivery.STATION:
-        raise ValidationError({"number": _("订单 %(number)s 是送货上门的，不经过本站。") % {"number": digits}})
+        raise ValidationError(
+            {"number": _("订单 %(number)s 是送货上门的，不经过本站。") % {"number": digits}}
+        )
     if station_order.is_cancelled:
         raise ValidationError({"number": _("订单 %(number)s 已取消。") % {"number": digits}})
     return station_order
@@ -110,7 +118,8 @@ def confirm_arrival(
                     "number": _("订单 %(number)s 的包裹已经登记到站，无需重复登记。")
                     % {"number": station_order.order.number}
                     if already
-                    else _("订单 %(number)s 没有在途的包裹。") % {"number": station_order.order.number}
+                    else _("订单 %(number)s 没有在途的包裹。")
+                    % {"number": station_order.order.number}
                 }
             )
         now = timezone.now()
@@ -149,8 +158,10 @@ def hand_over(station: Station, staff_user, number: str, code: str) -> list[Parc
     station_order = find_station_order(station, number)
     code = normalise_number(code)
     with transaction.atomic():
-        locked = StationOrder.objects.select_for_update().select_related("order", "resident").get(
-            pk=station_order.pk
+        locked = (
+            StationOrder.objects.select_for_update()
+            .select_related("order", "resident")
+            .get(pk=station_order.pk)
         )
         if locked.is_locked:
             raise ValidationError(
@@ -159,7 +170,10 @@ def hand_over(station: Station, staff_user, number: str, code: str) -> list[Parc
         arrived = list(locked.parcels.select_for_update().filter(status=Status.ARRIVED))
         if not arrived:
             raise ValidationError(
-                {"number": _("订单 %(number)s 没有已到站待取的包裹。") % {"number": locked.order.number}}
+                {
+                    "number": _("订单 %(number)s 没有已到站待取的包裹。")
+                    % {"number": locked.order.number}
+                }
             )
         if not code or not secrets.compare_digest(code, locked.pickup_code):
             failure = _record_failure(locked, staff_user)
@@ -214,7 +228,9 @@ def _record_failure(station_order: StationOrder, staff_user) -> str:
         notifications.parcel_locked(station_order, failures)
         return _("取件码连续输错 %(n)s 次，包裹已锁定，平台工作人员已收到通知。") % {"n": failures}
     StationOrder.objects.filter(pk=station_order.pk).update(**update)
-    return _("取件码不对，请核对后重新输入（还可以再试 %(left)s 次）。") % {"left": limit - failures}
+    return _("取件码不对，请核对后重新输入（还可以再试 %(left)s 次）。") % {
+        "left": limit - failures
+    }
 
 
 def _mark_delivered(station_order: StationOrder, parcels: list[Parcel]) -> None:

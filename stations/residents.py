@@ -83,7 +83,10 @@ def _clean(station: Station, data: ResidentData, *, exclude_pk: int | None = Non
         errors["village_code"] = _("请选择居民所在的村。")
     if data.delivery_preference not in Resident.Delivery.values:
         errors["delivery_preference"] = _("请选择收货方式。")
-    if data.delivery_preference == Resident.Delivery.HOME and not (data.address_detail or "").strip():
+    if (
+        data.delivery_preference == Resident.Delivery.HOME
+        and not (data.address_detail or "").strip()
+    ):
         errors["address_detail"] = _("送货上门需要填写门牌地址。")
     if errors:
         raise ValidationError(errors)
@@ -106,7 +109,9 @@ def register_resident(
     values = _clean(station, data)
     try:
         with transaction.atomic():
-            user = User(username=f"resident-{uuid.uuid4().hex[:16]}", first_name=values["name"][:150])
+            user = User(
+                username=f"resident-{uuid.uuid4().hex[:16]}", first_name=values["name"][:150]
+            )
             user.set_unusable_password()
             user.save()
             resident = Resident.objects.create(
@@ -128,9 +133,7 @@ def register_resident(
             )
     except IntegrityError as exc:
         # Two staff registering the same phone at once: the constraint wins.
-        raise ValidationError(
-            {"phone": _("这个手机号已登记为本站居民，请直接为其下单。")}
-        ) from exc
+        raise ValidationError({"phone": _("这个手机号已登记为本站居民，请直接为其下单。")}) from exc
     return resident
 
 

@@ -11,6 +11,11 @@ from oscar.apps.partner.strategy import Selector as CoreSelector
 class SellerNotSelling(availability.Unavailable):
     message = _("该合作社暂停销售")
 
+    def is_purchase_permitted(self, quantity):
+        # Oscar's base answer is its generic "unavailable" (translated as
+        # 库存不足, "out of stock"): say why instead.
+        return False, self.message
+
 
 class Default(CoreDefault):
     def availability_policy(self, product, stockrecord):

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""/station/commission/: the station's monthly commission statement."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from stations.portal import commission
+
+urlpatterns = [
+    path("", commission.CommissionView.as_view(), name="commission"),
+]

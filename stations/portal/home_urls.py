@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""/station/: the station portal's home."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from stations.portal import home
+
+urlpatterns = [
+    path("", home.HomeView.as_view(), name="home"),
+]

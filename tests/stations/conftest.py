@@ -103,9 +103,13 @@ def resident_b(station_b):
 @pytest.fixture
 def produce(china):
     """Two cooperatives' products: 沙窝萝卜 (¥20) and 七里海河蟹 (¥88)."""
-    coop_radish = make_cooperative("天津市西青区辛口沙窝萝卜种植专业合作社", credit_prefix="93120111MA05L1234")
+    coop_radish = make_cooperative(
+        "天津市西青区辛口沙窝萝卜种植专业合作社", credit_prefix="93120111MA05L1234"
+    )
     coop_crab = make_cooperative(
-        "天津市宁河区七里海生态养殖专业合作社", credit_prefix="93120117MA06K5678", division_code="120117"
+        "天津市宁河区七里海生态养殖专业合作社",
+        credit_prefix="93120117MA06K5678",
+        division_code="120117",
     )
     radish = factories.product("沙窝萝卜", price="20.00", stock=50, partner_obj=coop_radish.partner)
     crab = factories.product("七里海河蟹", price="88.00", stock=20, partner_obj=coop_crab.partner)

@@ -14,7 +14,9 @@ from tests.stations.conftest import assisted_order, staff_of
 pytestmark = pytest.mark.django_db
 
 
-def test_whole_journey(settings, station_a, resident_a, produce, django_capture_on_commit_callbacks):
+def test_whole_journey(
+    settings, station_a, resident_a, produce, django_capture_on_commit_callbacks
+):
     settings.SMS_BACKEND = "config.sms.LocmemBackend"
     sms.outbox.clear()
     staff = staff_of(station_a)
@@ -52,7 +54,9 @@ def test_whole_journey(settings, station_a, resident_a, produce, django_capture_
     assert cash.outstanding_balance(station_a) == Decimal("128.00")
 
     actions = list(
-        AuditEvent.objects.filter(resident=resident_a).order_by("pk").values_list("action", flat=True)
+        AuditEvent.objects.filter(resident=resident_a)
+        .order_by("pk")
+        .values_list("action", flat=True)
     )
     assert actions == [
         "resident_created",

@@ -1,11 +1,13 @@
 """``manage.py load_demo``: the demo shop `make run` starts with.
 
 Loads Tianjin cooperatives and their produce (shop/catalogue/demo_data.py),
-draws a photo for each product (shop/catalogue/demo_images.py), sets up the
-sites and the Wagtail home page (cms/demo.py) and a local superuser. Every
-demo cooperative is a verified Cooperative with a manager account
-(``coop-<partner code>``), and one more cooperative waits in the review
-queue, so the staff dashboard has something to review.
+draws a photo for each product (shop/catalogue/demo_images.py), adds the
+village service stations with their staff and residents (stations/demo.py),
+sets up the sites and the Wagtail home page (cms/demo.py) and a local
+superuser. Every demo cooperative is a verified Cooperative with a manager
+account (``coop-<partner code>``), and one more cooperative waits in the
+review queue, so the staff dashboard has something to review. Every demo
+station has a staff account (``station-<village code>``).
 
 It is idempotent and runs on every `make run`: every row is looked up by its
 natural key (partner code, product upc, category slug under its parent,
@@ -499,7 +501,10 @@ class DemoLoader:
 
 
 class Command(BaseCommand):
-    help = "Load the demo cooperatives, produce, photos, home page and admin user (idempotent)."
+    help = (
+        "Load the demo cooperatives, produce, photos, service stations, home page and admin "
+        "user (idempotent)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -532,6 +537,11 @@ class Command(BaseCommand):
 
         if not no_images:
             loader.ensure_images(products)
+
+        # Village service stations, their staff and residents (stations/demo.py).
+        from stations import demo as stations_demo
+
+        loader.created.update(stations_demo.load(self.stdout))
 
         by_upc = {p.upc: p for p in products}
         featured = [by_upc[upc].pk for upc in demo_data.FEATURED_UPCS if upc in by_upc]
