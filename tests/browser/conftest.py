@@ -111,7 +111,8 @@ def _live_server_helper(request, django_db_blocker):
 @pytest.fixture
 def new_page(browser, live_server, request):
     """Factory: a page in a fresh context (own cookies, so own session and
-    basket), phone-sized (360×740), Chinese, JavaScript on unless told.
+    basket), phone-sized (360×740) unless given a ``viewport`` (then a
+    desktop/tablet browser), Chinese, JavaScript on unless told.
 
     Each page records JavaScript errors (``page.js_errors``) and responses
     with a 5xx status (``page.server_errors``). If the test fails, a
@@ -119,12 +120,12 @@ def new_page(browser, live_server, request):
     """
     contexts = []
 
-    def make(*, javascript: bool = True, locale: str = "zh-CN"):
+    def make(*, javascript: bool = True, locale: str = "zh-CN", viewport: dict | None = None):
         context = browser.new_context(
-            viewport=PHONE,
+            viewport=viewport or PHONE,
             base_url=live_server.url,
             locale=locale,
-            is_mobile=True,
+            is_mobile=viewport is None,
             has_touch=True,
             java_script_enabled=javascript,
         )
