@@ -9,13 +9,11 @@ two products from the station home to the printed receipt."""
 import re
 from decimal import Decimal
 
-import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from stations.models import AuditEvent, Parcel, Resident, StationOrder
 from tests.browser.conftest import axe_violations
-
 
 TABLET = {"width": 1024, "height": 768}
 STAFF_EMAIL = "station-120111102201@wangnong.local"  # 上辛口村益农信息社 (demo)
