@@ -49,3 +49,14 @@ messages: install
 
 clean:
 	rm -rf var/wangnong.sqlite3 var/media var/static
+
+## make bench: the station portal benchmark on its own PostgreSQL database
+## (5,000 residents, 20,000 orders); results in bench/results/.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong_bench
+bench: install services
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'wangnong_bench'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres wangnong_bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/10 \
+	STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage sh -c '\
+	  $(BIN)/python manage.py migrate --noinput && \
+	  $(BIN)/python bench/station_portal.py --write bench/results/station-portal-$$(date +%F).md'

@@ -59,7 +59,7 @@ class Statement:
     goods_total: Decimal
     sales_total: Decimal
     commission: Decimal
-    rows: list  # StationOrder, oldest first (cancelled ones included, marked)
+    rows: object  # QuerySet of StationOrder, oldest first (cancelled ones included)
 
 
 def monthly_statement(station: Station, year: int, month: int) -> Statement:
@@ -73,7 +73,8 @@ def monthly_statement(station: Station, year: int, month: int) -> Statement:
         sales=Sum("total", filter=live),
         commission=Sum("commission", filter=live),
     )
-    rows = list(qs.select_related("order", "resident", "placed_by").order_by("created_at", "pk"))
+    # Lazy: a screen shows a page of it, the CSV streams it all.
+    rows = qs.select_related("order", "resident", "placed_by").order_by("created_at", "pk")
     return Statement(
         station=station,
         year=year,

@@ -157,6 +157,10 @@ def hand_over(station: Station, staff_user, number: str, code: str) -> list[Parc
     ValidationError is raised; the limit locks the order's parcels."""
     station_order = find_station_order(station, number)
     code = normalise_number(code)
+    if not code:
+        # Nothing typed (a scanner's Enter after the order number) is not a
+        # wrong guess: ask for the code without counting it.
+        raise ValidationError({"code": _("请输入居民报出的取件码。")})
     with transaction.atomic():
         locked = (
             StationOrder.objects.select_for_update()
@@ -175,7 +179,7 @@ def hand_over(station: Station, staff_user, number: str, code: str) -> list[Parc
                     % {"number": locked.order.number}
                 }
             )
-        if not code or not secrets.compare_digest(code, locked.pickup_code):
+        if not secrets.compare_digest(code, locked.pickup_code):
             failure = _record_failure(locked, staff_user)
             # Leave the atomic block normally so the count is committed.
         else:

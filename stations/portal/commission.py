@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,9 @@ from stations.access import StationPortalMixin
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 FIRST_YEAR = 2000
+# The screen shows the month's orders a page at a time (the totals above them
+# cover the whole month); the CSV has every row.
+ROWS_PER_PAGE = 50
 # Cells starting with these are formulas to spreadsheet programs.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -80,8 +84,11 @@ class CommissionView(StationPortalMixin, TemplateView):
         fixed, rate = commission.rates(self.station)
         previous = shift(year, month, -1)
         following = shift(year, month, 1)
+        page = Paginator(self.statement.rows, ROWS_PER_PAGE).get_page(self.request.GET.get("page"))
         ctx.update(
             statement=self.statement,
+            rows=page.object_list,
+            page_obj=page,
             month_start=dt.date(year, month, 1),
             month_value=month_value(year, month),
             max_month=month_value(*current_month()),
@@ -103,7 +110,7 @@ class CommissionView(StationPortalMixin, TemplateView):
             _("佣金（元）"),
             _("状态"),
         ]
-        for so in s.rows:
+        for so in s.rows.iterator(chunk_size=500):
             cancelled = so.is_cancelled
             yield [
                 timezone.localtime(so.created_at).date().isoformat(),

@@ -116,7 +116,7 @@ def test_cancelled_orders_earn_nothing(station_a, resident_a, produce):
 
 def test_an_empty_month(station_a):
     s = commission.monthly_statement(station_a, 2026, 11)
-    assert (s.orders, s.cancelled, s.goods_total, s.sales_total, s.commission, s.rows) == (
+    assert (s.orders, s.cancelled, s.goods_total, s.sales_total, s.commission, list(s.rows)) == (
         0,
         0,
         D("0"),

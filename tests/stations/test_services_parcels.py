@@ -283,14 +283,16 @@ def test_right_code_hands_over_and_resets_the_count(
         parcels.hand_over(station_a, staff, so.order.number, so.pickup_code)
 
 
-def test_empty_code_counts_as_wrong(
+def test_an_empty_code_is_asked_for_not_counted(
     station_a, resident_a, produce, django_capture_on_commit_callbacks
 ):
     so = arrived_order(station_a, resident_a, produce, django_capture_on_commit_callbacks)
-    with pytest.raises(ValidationError):
-        parcels.hand_over(station_a, staff_of(station_a), so.order.number, "")
+    with pytest.raises(ValidationError) as exc:
+        parcels.hand_over(station_a, staff_of(station_a), so.order.number, " ")
+    assert "请输入居民报出的取件码" in str(exc.value)
     so.refresh_from_db()
-    assert so.pickup_failures == 1
+    assert so.pickup_failures == 0
+    assert set(so.parcels.values_list("status", flat=True)) == {"arrived"}
 
 
 def test_the_fifth_wrong_code_locks_alerts_and_refuses_the_right_code(
