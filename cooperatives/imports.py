@@ -37,6 +37,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.spreadsheets import FORMULA_START, safe_cell
 from cooperatives.listings import ListingData
 from shop.catalogue.produce import Certification, StorageClass, Unit
 
@@ -52,9 +53,8 @@ CONTENT_TYPES = {
 MAX_XLSX_UNZIPPED = 200 * 1024 * 1024
 # How many rows from the top may hold a title before the header row.
 HEADER_SEARCH_ROWS = 10
-# Spreadsheet programs run text starting with these as formulas; exported
-# text that starts with one gets a leading apostrophe, which reading drops.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Exported text that a spreadsheet would run as a formula gets a leading
+# apostrophe (config.spreadsheets), which reading drops again.
 
 
 @dataclass(frozen=True)
@@ -954,10 +954,7 @@ def _csv_cell(value: Any) -> str:
         return f"{value:.2f}"
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text  # never a formula in a spreadsheet program
-    return text
+    return safe_cell(value)
 
 
 def write_csv(rows: Iterable[dict[str, Any]]) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -103,3 +104,37 @@ def statements_for_month(year: int, month: int) -> list[dict]:
         .order_by("village_id", "pk")
         .values("pk", "name", "village_id", "n_orders", "goods", "commission_total")
     )
+
+
+# --- Months as the statements name them (?month=YYYY-MM) -------------------------
+
+FIRST_YEAR = 2000
+_MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})")
+
+
+def current_month() -> tuple[int, int]:
+    today = timezone.localdate()
+    return today.year, today.month
+
+
+def parse_month(value: str | None, *, allow_future: bool = False) -> tuple[int, int] | None:
+    """``"2026-03"`` → ``(2026, 3)``; None if it is not a month with
+    statements (before FIRST_YEAR, or after this month unless allowed)."""
+    match = _MONTH_RE.fullmatch((value or "").strip())
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12) or not (FIRST_YEAR <= year <= 2100):
+        return None
+    if not allow_future and (year, month) > current_month():
+        return None
+    return year, month
+
+
+def shift_month(year: int, month: int, by: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + by
+    return index // 12, index % 12 + 1
+
+
+def month_value(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from config.spreadsheets import safe_cell
 from cooperatives import fulfilment, sales
 from cooperatives.portal.access import CooperativePortalMixin, cooperative_lines, get_scoped_or_404
 from cooperatives.privacy import mask_phone
@@ -236,15 +237,6 @@ class _Echo:
         return value
 
 
-# Cells starting with these are formulas to Excel and WPS: quote them.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def sales_csv_rows(cooperative, start: date | None, end: date | None):
     """The header, then one row per sold line (strings, formula-safe)."""
     yield [
@@ -265,13 +257,13 @@ def sales_csv_rows(cooperative, start: date | None, end: date | None):
             unit = (total / quantity).quantize(Decimal("0.01"))
         yield [
             timezone.localtime(placed, tz).date().isoformat(),
-            _cell(number),
-            _cell(title),
-            _cell(sku),
+            safe_cell(number),
+            safe_cell(title),
+            safe_cell(sku),
             str(quantity),
             "" if unit is None else f"{unit:.2f}",
             f"{total:.2f}",
-            _cell(fulfilment.status_label(status)),
+            safe_cell(fulfilment.status_label(status)),
         ]
 
 

@@ -10,9 +10,6 @@ stations.parcels); these views only read, validate forms and report.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView, View
 from oscar.views.decorators import permissions_required
 
+from config.spreadsheets import csv_response, safe_cell
 from cooperatives.privacy import mask_phone
 from divisions.models import Division
 from stations import audit, cash, commission, parcels, services
@@ -453,18 +451,6 @@ class LedgerView(StationObjectMixin, TemplateView):
 
 # --- Commission -------------------------------------------------------------------
 
-MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})")
-
-
-def parse_month(value: str | None) -> tuple[int, int] | None:
-    match = MONTH_RE.fullmatch((value or "").strip())
-    if not match:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
-        return None
-    return year, month
-
 
 class MonthMixin:
     """``self.year`` and ``self.month`` from ?month=YYYY-MM (this month if
@@ -473,7 +459,7 @@ class MonthMixin:
     def read_month(self, request: HttpRequest) -> None:
         today = timezone.localdate()
         raw = request.GET.get("month", "")
-        parsed = parse_month(raw)
+        parsed = commission.parse_month(raw, allow_future=True)
         if raw and parsed is None:
             messages.warning(
                 request, _("月份“%(m)s”无法识别，已显示本月。格式如 2025-06。") % {"m": raw[:20]}
@@ -481,24 +467,18 @@ class MonthMixin:
         self.year, self.month = parsed or (today.year, today.month)
 
     def month_context(self) -> dict[str, Any]:
-        first = dt.date(self.year, self.month, 1)
-        previous = first - dt.timedelta(days=1)
-        following = first + dt.timedelta(days=32)
-        this_month = timezone.localdate().replace(day=1)
+        following = commission.shift_month(self.year, self.month, 1)
         return {
             "year": self.year,
             "month": self.month,
-            "month_value": f"{self.year:04d}-{self.month:02d}",
-            "previous_month": f"{previous.year:04d}-{previous.month:02d}",
-            "next_month": f"{following.year:04d}-{following.month:02d}"
-            if first < this_month
+            "month_value": commission.month_value(self.year, self.month),
+            "previous_month": commission.month_value(
+                *commission.shift_month(self.year, self.month, -1)
+            ),
+            "next_month": commission.month_value(*following)
+            if following <= commission.current_month()
             else "",
         }
-
-
-def csv_text(value: str) -> str:
-    """Typed text that a spreadsheet would take for a formula, defused."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 @staff_required
@@ -538,39 +518,33 @@ class CommissionView(MonthMixin, TemplateView):
         return ctx
 
     def csv_response(self) -> HttpResponse:
-        month = f"{self.year:04d}-{self.month:02d}"
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="station-commission-{month}.csv"'
-        response.write("\ufeff")  # so spreadsheet programs read the Chinese as UTF-8
-        writer = csv.writer(response)
-        writer.writerow(
+        month = commission.month_value(self.year, self.month)
+        header = [
+            _("月份"),
+            _("站点编号"),
+            _("站点名称"),
+            _("区"),
+            _("乡镇/街道"),
+            _("服务村"),
+            _("有效订单数"),
+            _("商品金额（元）"),
+            _("佣金（元）"),
+        ]
+        rows = [
             [
-                _("月份"),
-                _("站点编号"),
-                _("站点名称"),
-                _("区"),
-                _("乡镇/街道"),
-                _("服务村"),
-                _("有效订单数"),
-                _("商品金额（元）"),
-                _("佣金（元）"),
+                month,
+                row["pk"],
+                safe_cell(row["name"]),
+                row["place"].district,
+                row["place"].town,
+                row["place"].village,
+                row["n_orders"],
+                row["goods"],
+                row["commission_total"],
             ]
-        )
-        for row in self.rows:
-            writer.writerow(
-                [
-                    month,
-                    row["pk"],
-                    csv_text(row["name"]),
-                    row["place"].district,
-                    row["place"].town,
-                    row["place"].village,
-                    row["n_orders"],
-                    row["goods"],
-                    row["commission_total"],
-                ]
-            )
-        return response
+            for row in self.rows
+        ]
+        return csv_response(f"station-commission-{month}.csv", [header, *rows])
 
 
 @staff_required

@@ -6,9 +6,7 @@ The sums and the rates come from ``stations.commission``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import re
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,48 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from config.spreadsheets import csv_response, safe_cell
 from stations import commission
 from stations.access import StationPortalMixin
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
-FIRST_YEAR = 2000
 # The screen shows the month's orders a page at a time (the totals above them
 # cover the whole month); the CSV has every row.
 ROWS_PER_PAGE = 50
-# Cells starting with these are formulas to spreadsheet programs.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def parse_month(value: str) -> tuple[int, int] | None:
-    """``"2026-03"`` → ``(2026, 3)``; None if it is not a month we keep."""
-    match = MONTH_RE.match((value or "").strip())
-    if not match:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if not (1 <= month <= 12) or year < FIRST_YEAR:
-        return None
-    if (year, month) > current_month():
-        return None
-    return year, month
-
-
-def current_month() -> tuple[int, int]:
-    today = timezone.localdate()
-    return today.year, today.month
-
-
-def shift(year: int, month: int, by: int) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + by
-    return index // 12, index % 12 + 1
-
-
-def month_value(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
-def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 class CommissionView(StationPortalMixin, TemplateView):
@@ -66,13 +29,13 @@ class CommissionView(StationPortalMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         raw = request.GET.get("month", "")
-        parsed = parse_month(raw) if raw else None
+        parsed = commission.parse_month(raw) if raw else None
         wants_csv = request.GET.get("format") == "csv"
         if raw and parsed is None and not wants_csv:
             messages.warning(
                 request, _("月份“%(month)s”不对，已显示本月的结算单。") % {"month": raw[:20]}
             )
-        self.year, self.month = parsed or current_month()
+        self.year, self.month = parsed or commission.current_month()
         self.statement = commission.monthly_statement(self.station, self.year, self.month)
         if wants_csv:
             return self.csv_response()
@@ -82,18 +45,22 @@ class CommissionView(StationPortalMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         year, month = self.year, self.month
         fixed, rate = commission.rates(self.station)
-        previous = shift(year, month, -1)
-        following = shift(year, month, 1)
+        previous = commission.shift_month(year, month, -1)
+        following = commission.shift_month(year, month, 1)
         page = Paginator(self.statement.rows, ROWS_PER_PAGE).get_page(self.request.GET.get("page"))
         ctx.update(
             statement=self.statement,
             rows=page.object_list,
             page_obj=page,
             month_start=dt.date(year, month, 1),
-            month_value=month_value(year, month),
-            max_month=month_value(*current_month()),
-            previous_month=month_value(*previous) if previous[0] >= FIRST_YEAR else "",
-            next_month=month_value(*following) if following <= current_month() else "",
+            month_value=commission.month_value(year, month),
+            max_month=commission.month_value(*commission.current_month()),
+            previous_month=commission.month_value(*previous)
+            if previous[0] >= commission.FIRST_YEAR
+            else "",
+            next_month=commission.month_value(*following)
+            if following <= commission.current_month()
+            else "",
             fixed=fixed,
             rate=rate,
         )
@@ -114,8 +81,8 @@ class CommissionView(StationPortalMixin, TemplateView):
             cancelled = so.is_cancelled
             yield [
                 timezone.localtime(so.created_at).date().isoformat(),
-                csv_cell(so.order.number),
-                csv_cell(so.resident.name),
+                safe_cell(so.order.number),
+                safe_cell(so.resident.name),
                 f"{so.goods_total:.2f}",
                 f"{so.total:.2f}",
                 "0.00" if cancelled else f"{so.commission:.2f}",
@@ -132,14 +99,5 @@ class CommissionView(StationPortalMixin, TemplateView):
         ]
 
     def csv_response(self) -> HttpResponse:
-        month = month_value(self.year, self.month)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="station-{self.station.pk}-commission-{month}.csv"'
-        )
-        response["Cache-Control"] = "private, no-store"
-        response.write("\ufeff")  # so Excel reads the Chinese as UTF-8
-        writer = csv.writer(response)
-        for row in self.csv_rows():
-            writer.writerow(row)
-        return response
+        month = commission.month_value(self.year, self.month)
+        return csv_response(f"station-{self.station.pk}-commission-{month}.csv", self.csv_rows())
