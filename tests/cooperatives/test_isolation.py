@@ -29,15 +29,13 @@ B's data. ``test_sweep_catches_an_unscoped_view`` proves the sweep can fail.
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.http import HttpResponse
-from django.urls import URLResolver, get_resolver, include, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views import View
 from oscar.core.loading import get_model
@@ -47,7 +45,7 @@ from cooperatives.listings import ListingData, VariantData
 from cooperatives.models import Certification, CooperativePhoto, ImportJob, Membership
 from cooperatives.portal import members
 from cooperatives.portal.access import CooperativePortalMixin
-from tests import factories
+from tests import factories, isolation
 from tests.cooperatives.conftest import manager_of
 from tests.cooperatives.order_helpers import order_of
 from tests.cooperatives.photos import small_jpeg
@@ -169,49 +167,19 @@ def objects_of(coop, tag: str) -> dict:
 # --- The sweep ---------------------------------------------------------------------
 
 
-def portal_urls(resolver=None, namespace: str = ""):
-    """(full url name, keyword names) of every pattern in the portal namespace."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            ns = entry.namespace
-            inner = ":".join(filter(None, [namespace, ns])) if ns else namespace
-            yield from portal_urls(entry, inner)
-        elif namespace == NAMESPACE or namespace.startswith(NAMESPACE + ":"):
-            name = (
-                f"{namespace}:{entry.name}"
-                if entry.name
-                else f"{namespace}:<unnamed {entry.pattern}>"
-            )
-            yield name, list(entry.pattern.regex.groupindex)
+def portal_urls():
+    return isolation.namespace_urls(NAMESPACE)
 
 
 def pk_object(url_name: str) -> str | None:
-    matches = [prefix for prefix in PK_OBJECTS if url_name.startswith(prefix)]
-    return PK_OBJECTS[max(matches, key=len)] if matches else None
+    return isolation.pk_object(url_name, PK_OBJECTS)
 
 
 def fill(url_name: str, kwarg_names: list[str], objs: dict) -> tuple[dict | None, str]:
-    kwargs = {}
-    for kwarg in kwarg_names:
-        if kwarg == "pk":
-            key = pk_object(url_name)
-            if key is None:
-                return None, f"add a mapping for {url_name} (its `pk`) to PK_OBJECTS"
-            kwargs[kwarg] = objs[key].pk
-        elif kwarg in KWARG_VALUES:
-            kwargs[kwarg] = KWARG_VALUES[kwarg](objs)
-        else:
-            return None, f"add a mapping for {url_name} (keyword `{kwarg}`) to KWARG_VALUES"
-    return kwargs, ""
+    return isolation.fill(url_name, kwarg_names, objs, PK_OBJECTS, KWARG_VALUES)
 
 
-def body(response) -> str:
-    if getattr(response, "streaming", False):
-        content = b"".join(response.streaming_content)
-    else:
-        content = response.content
-    return content.decode("utf-8", errors="ignore")
+body = isolation.body
 
 
 def sweep(client, own: dict, other: dict) -> tuple[list[str], list[str]]:
@@ -312,20 +280,9 @@ class WidgetView(CooperativePortalMixin, View):
 
 def urlconf_with(extra) -> str:
     """A root URLconf like the real one whose portal also holds ``extra``."""
-    from config import urls as root
     from cooperatives.portal import urls as portal
 
-    module_name = f"tests_isolation_urls_{extra.name.replace('-', '_')}"
-    module = types.ModuleType(module_name)
-    portal_include = include((portal.urlpatterns + [extra], "coop"), namespace="coop")
-    module.urlpatterns = [
-        path("coop/", portal_include) if isinstance(p, URLResolver) and p.namespace == "coop" else p
-        for p in root.urlpatterns
-    ]
-    module.handler404 = root.handler404
-    module.handler500 = root.handler500
-    sys.modules[module_name] = module
-    return module_name
+    return isolation.urlconf_with(extra, portal_urls=portal, namespace=NAMESPACE, prefix="coop/")
 
 
 def test_sweep_catches_an_unscoped_view(world, settings):

@@ -36,19 +36,18 @@ staff only: station staff get 403 or the dashboard login, on every URL.
 
 from __future__ import annotations
 
-import sys
-import types
 from decimal import Decimal
 
 import pytest
 from django.http import HttpResponse
-from django.urls import URLResolver, get_resolver, include, path, reverse
+from django.urls import path, reverse
 from django.views import View
 from oscar.core.loading import get_model
 
 from stations import cash, ordering, parcels
 from stations.access import StationPortalMixin
 from stations.models import AuditEvent, CashEntry, DayClose, Parcel, Resident, StationOrder
+from tests import isolation
 from tests.stations.conftest import (
     VILLAGE_A,
     VILLAGE_B,
@@ -177,53 +176,19 @@ def state_of(objs) -> dict:
 # --- The sweep ---------------------------------------------------------------------
 
 
-def namespace_urls(namespace_wanted: str, resolver=None, namespace: str = ""):
-    """(full url name, keyword names) of every pattern in a namespace."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            ns = entry.namespace
-            inner = ":".join(filter(None, [namespace, ns])) if ns else namespace
-            yield from namespace_urls(namespace_wanted, entry, inner)
-        elif namespace == namespace_wanted or namespace.startswith(namespace_wanted + ":"):
-            name = (
-                f"{namespace}:{entry.name}"
-                if entry.name
-                else f"{namespace}:<unnamed {entry.pattern}>"
-            )
-            yield name, list(entry.pattern.regex.groupindex)
-
-
 def portal_urls():
-    return namespace_urls(NAMESPACE)
+    return isolation.namespace_urls(NAMESPACE)
 
 
 def pk_object(url_name: str) -> str | None:
-    matches = [prefix for prefix in PK_OBJECTS if url_name.startswith(prefix)]
-    return PK_OBJECTS[max(matches, key=len)] if matches else None
+    return isolation.pk_object(url_name, PK_OBJECTS)
 
 
 def fill(url_name: str, kwarg_names: list[str], objs: dict) -> tuple[dict | None, str]:
-    kwargs = {}
-    for kwarg in kwarg_names:
-        if kwarg == "pk":
-            key = pk_object(url_name)
-            if key is None:
-                return None, f"add a mapping for {url_name} (its `pk`) to PK_OBJECTS"
-            kwargs[kwarg] = objs[key].pk
-        elif kwarg in KWARG_VALUES:
-            kwargs[kwarg] = KWARG_VALUES[kwarg](objs)
-        else:
-            return None, f"add a mapping for {url_name} (keyword `{kwarg}`) to KWARG_VALUES"
-    return kwargs, ""
+    return isolation.fill(url_name, kwarg_names, objs, PK_OBJECTS, KWARG_VALUES)
 
 
-def body(response) -> str:
-    if getattr(response, "streaming", False):
-        content = b"".join(response.streaming_content)
-    else:
-        content = response.content
-    return content.decode("utf-8", errors="ignore")
+body = isolation.body
 
 
 def probes(other: dict) -> list[tuple[str, dict]]:
@@ -414,22 +379,9 @@ class WidgetView(StationPortalMixin, View):
 
 def urlconf_with(extra) -> str:
     """A root URLconf like the real one whose station portal also holds ``extra``."""
-    from config import urls as root
     from stations.portal import urls as portal
 
-    module_name = f"tests_station_isolation_urls_{extra.name.replace('-', '_')}"
-    module = types.ModuleType(module_name)
-    portal_include = include((portal.urlpatterns + [extra], NAMESPACE), namespace=NAMESPACE)
-    module.urlpatterns = [
-        path("station/", portal_include)
-        if isinstance(p, URLResolver) and p.namespace == NAMESPACE
-        else p
-        for p in root.urlpatterns
-    ]
-    module.handler404 = root.handler404
-    module.handler500 = root.handler500
-    sys.modules[module_name] = module
-    return module_name
+    return isolation.urlconf_with(extra, portal_urls=portal, namespace=NAMESPACE, prefix="station/")
 
 
 def test_sweep_catches_an_unscoped_view(world, settings):
@@ -509,7 +461,7 @@ def dashboard_url(url_name: str, kwarg_names: list[str], objs: dict) -> str:
 def test_every_dashboard_url_refuses_station_staff(world, client):
     _client, own, other = world
     login = reverse("dashboard:login")
-    urls = sorted(namespace_urls(DASHBOARD_NAMESPACE))
+    urls = sorted(isolation.namespace_urls(DASHBOARD_NAMESPACE))
     assert len(urls) >= 5, urls
     before = state_of(own)
     problems = []
