@@ -22,6 +22,7 @@ import pytest
 # refuses to run under a running loop unless told this is deliberate.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from oscar.core.loading import get_model  # noqa: E402
@@ -42,6 +43,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PHONE = {"width": 360, "height": 740}
+DEMO_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"  # fast, tests only
 
 
 def pytest_collection_modifyitems(items):
@@ -83,8 +85,7 @@ def shop(django_db_setup, django_db_blocker):
         Product = get_model("catalogue", "Product")
         if Order.objects.exists() or Product.objects.exists():
             _flush_database()  # left over from an interrupted run
-        hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-        with override_settings(PASSWORD_HASHERS=hashers):
+        with override_settings(PASSWORD_HASHERS=[DEMO_HASHER]):
             call_command("load_demo", "--no-images", verbosity=0)
     yield
     with django_db_blocker.unblock():
@@ -103,7 +104,11 @@ def _live_server_helper(request, django_db_blocker):
     request.getfixturevalue("shop")
     live_server = request.getfixturevalue("live_server")
     live_server._live_server_modified_settings.enable()
-    with django_db_blocker.unblock():
+    # The demo's passwords were hashed with the fast test hasher (see
+    # ``shop``); list it last so the demo accounts can sign in as they do
+    # after `make run`, while new passwords use the normal hasher.
+    hashers = [*settings.PASSWORD_HASHERS, DEMO_HASHER]
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=hashers):
         yield
     live_server._live_server_modified_settings.disable()
 

@@ -9,7 +9,6 @@ two products from the station home to the printed receipt."""
 import re
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from stations.models import AuditEvent, Parcel, Resident, StationOrder
@@ -25,16 +24,7 @@ GIFT_BOX = "沙窝萝卜精品礼盒 8根装"  # 西青区 cooperative, standalo
 RICE = "小站稻 当季新米"  # 津南区 cooperative, variants 5公斤 / 10公斤
 
 
-def known_password(email: str, password: str) -> None:
-    """The demo is loaded with a fast test-only hasher the live server does
-    not list; set the password again with the server's own."""
-    user = get_user_model().objects.get(email=email)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-
-
 def sign_in(page: Page, email: str, password: str, next_url: str) -> None:
-    known_password(email, password)
     page.goto(f"/accounts/login/?next={next_url}")
     form = page.locator("#login_form")
     form.get_by_label(re.compile("电子邮件|邮箱")).fill(email)
@@ -187,7 +177,6 @@ def test_staff_member_serves_a_resident_from_registration_to_hand_over(new_page)
     ):
         assert action in actions, (action, actions)
     admin = new_page(viewport=TABLET)
-    known_password(ADMIN_EMAIL, ADMIN_PASSWORD)
     admin.goto("/dashboard/login/")
     admin.get_by_label("用户名").fill(ADMIN_EMAIL)
     admin.get_by_label("密码").fill(ADMIN_PASSWORD)
