@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "divisions.apps.DivisionsConfig",
     "cooperatives.apps.CooperativesConfig",
     "stations.apps.StationsConfig",
+    "logistics.apps.LogisticsConfig",
     "cms.apps.CmsConfig",
     # Oscar: forked apps live in shop/, the rest is stock.
     "oscar.config.Shop",
@@ -194,15 +195,31 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers any task not acknowledged within this many seconds; every
 # countdown and ETA the project uses must stay below it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_TIMEZONE = "Asia/Shanghai"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic work (run `celery -A config beat`, or in-process under `make run`:
+# config/inprocess_beat.py). Every interval stays below the visibility timeout.
+CELERY_BEAT_SCHEDULE: dict = {
+    "logistics-resend-outbox": {"task": "logistics.resend_outbox", "schedule": 60.0},
+    "logistics-close-consolidations": {
+        "task": "logistics.close_consolidations",
+        "schedule": 300.0,
+    },
+    "logistics-poll-tracking": {"task": "logistics.poll_tracking", "schedule": 900.0},
+    "logistics-purge-webhook-nonces": {
+        "task": "logistics.purge_webhook_nonces",
+        "schedule": 1800.0,
+    },
+}
 # Task modules autodiscovery (which only finds tasks.py) would miss.
 CELERY_IMPORTS = [
     "config.messaging",
     "cooperatives.import_tasks",
     "cooperatives.notifications",
     "stations.notifications",
+    "logistics.tasks",
 ]
 
 # --- Auth -------------------------------------------------------------------
@@ -372,6 +389,34 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
             },
         ],
     },
+    # Shipments, carriers and shipping costs (logistics/dashboard/).
+    {
+        "label": _("物流"),
+        "icon": "fas fa-truck",
+        "access_fn": _staff_only,
+        "children": [
+            {
+                "label": _("发货单"),
+                "url_name": "logistics-dashboard:list",
+                "access_fn": _staff_only,
+            },
+            {
+                "label": _("待处理"),
+                "url_name": "logistics-dashboard:attention",
+                "access_fn": _staff_only,
+            },
+            {
+                "label": _("运费报表"),
+                "url_name": "logistics-dashboard:costs",
+                "access_fn": _staff_only,
+            },
+            {
+                "label": _("承运商"),
+                "url_name": "logistics-dashboard:carriers",
+                "access_fn": _staff_only,
+            },
+        ],
+    },
 ]
 PHONENUMBER_DEFAULT_REGION = "CN"
 
@@ -412,9 +457,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
-WANGNONG_FLAT_SHIPPING_CHARGE = env("WANGNONG_FLAT_SHIPPING_CHARGE", default="12.00")
 # Cooperative bulk product imports (cooperatives/imports.py): the largest
 # file accepted, in MB (a proxy in front must allow a little more), the most
 # rows one file may hold, and how many worker processes share a large file.
@@ -435,3 +481,22 @@ WANGNONG_STATION_COMMISSION_RATE = env("WANGNONG_STATION_COMMISSION_RATE", defau
 WANGNONG_PICKUP_MAX_FAILURES = env.int("WANGNONG_PICKUP_MAX_FAILURES", default=5)
 WANGNONG_UNCOLLECTED_DAYS = env.int("WANGNONG_UNCOLLECTED_DAYS", default=7)
 WANGNONG_STATION_ALERT_EMAILS = env.list("WANGNONG_STATION_ALERT_EMAILS", default=[])
+
+# --- Logistics (logistics/) ---------------------------------------------------
+# Handing a shipment to its carrier retries with exponential back-off
+# (base × 2^n seconds, capped); after the last retry the shipment is flagged
+# for staff. The periodic outbox sweep re-queues hand-offs idle this long.
+# All of these stay below CELERY_VISIBILITY_TIMEOUT (a test checks).
+WANGNONG_HANDOFF_RETRY_BASE = env.float("WANGNONG_HANDOFF_RETRY_BASE", default=30)
+WANGNONG_HANDOFF_RETRY_MAX = env.float("WANGNONG_HANDOFF_RETRY_MAX", default=600)
+WANGNONG_HANDOFF_MAX_RETRIES = env.int("WANGNONG_HANDOFF_MAX_RETRIES", default=8)
+WANGNONG_OUTBOX_RESEND_AFTER = env.float("WANGNONG_OUTBOX_RESEND_AFTER", default=900)
+# Carrier webhooks: signed with the carrier's secret; older than this is refused.
+WANGNONG_WEBHOOK_TOLERANCE = env.int("WANGNONG_WEBHOOK_TOLERANCE", default=300)
+# A product with no weight is shipped as if it weighed this much (and the
+# shipment says so to staff).
+WANGNONG_FALLBACK_WEIGHT_G = env.int("WANGNONG_FALLBACK_WEIGHT_G", default=1000)
+WANGNONG_LOGISTICS_ALERT_EMAILS = env.list("WANGNONG_LOGISTICS_ALERT_EMAILS", default=[])
+# The site's own address as carriers reach it (webhook URLs given to the
+# simulator and shown on the carrier page).
+WANGNONG_SITE_URL = env("WANGNONG_SITE_URL", default="http://127.0.0.1:8000")

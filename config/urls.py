@@ -30,11 +30,13 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("dashboard/cooperatives/", include("cooperatives.dashboard.urls")),
     path("dashboard/stations/", include("stations.dashboard.urls")),
+    path("dashboard/logistics/", include("logistics.dashboard.urls")),
     path("dashboard/", apps.get_app_config("dashboard").urls),
     path("divisions/", include("divisions.urls")),
     path("coop/", include("cooperatives.portal.urls")),
     path("cooperatives/", include("cooperatives.urls")),
     path("station/", include("stations.portal.urls")),
+    path("logistics/", include("logistics.urls")),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(oscar_urls)),
 ]

@@ -143,3 +143,54 @@ def _follow_lines(order) -> None:
 def history(line) -> list[FulfilmentEvent]:
     """The line's fulfilment events, oldest first, with who made them."""
     return list(line.fulfilment_events.select_related("changed_by"))
+
+
+# What the carrier's tracking implies for a line, step by step along the
+# pipeline: picked up means accepted, packed and handed over.
+_TO_SHIPPED = {PENDING: ACCEPTED, ACCEPTED: PACKED, PACKED: SHIPPED}
+
+
+@transaction.atomic
+def carrier_picked_up(lines) -> None:
+    """The carrier has the goods: lines not yet handed over are moved to
+    "handed to the carrier" (recorded with no person: the carrier said so)."""
+    _carrier_moves(lines, _TO_SHIPPED, SHIPPED)
+
+
+@transaction.atomic
+def carrier_delivered(lines) -> None:
+    """The carrier delivered: handed-over lines become delivered."""
+    _carrier_moves(lines, {SHIPPED: DELIVERED}, DELIVERED)
+
+
+def _carrier_moves(lines, steps: dict[str, str], target: str) -> None:
+    ids = sorted({line.pk for line in lines})
+    if not ids:
+        return
+    order_ids = sorted(set(Line.objects.filter(pk__in=ids).values_list("order_id", flat=True)))
+    orders = list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"))
+    locked = (
+        Line.objects.select_for_update(of=("self",))
+        .select_related("stockrecord")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    for line in locked:
+        while line.status in steps and line.status != target:
+            from_status, to_status = line.status, steps[line.status]
+            line.set_status(to_status)
+            FulfilmentEvent.objects.create(
+                line=line, from_status=from_status, to_status=to_status, changed_by=None
+            )
+            if to_status == SHIPPED:
+                _consume_allocation(line)
+    for order in orders:
+        _follow_lines(order)
+        if target == DELIVERED:
+            _order_delivered(order)
+
+
+def _order_delivered(order) -> None:
+    statuses = set(order.lines.values_list("status", flat=True)) - {CANCELLED}
+    if statuses == {DELIVERED} and order.status == ORDER_SHIPPED:
+        order.set_status("delivered")

@@ -22,13 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
+from logistics import planning
+from logistics import shipments as logistics_shipments
 from shop.address.china import ensure_china
 from shop.address.chinese import copy_division_names
 from shop.order.utils import OrderNumberGenerator
 from shop.partner.exceptions import InsufficientStock
 from shop.partner.strategy import Selector
 from shop.payment.methods import STATION_CASH
-from shop.shipping.repository import flat_rate, station_delivery
+from shop.shipping.repository import CarrierDelivery, station_delivery
 from stations import audit, cash, commission
 from stations.models import Parcel, Resident, Station, StationOrder
 
@@ -104,6 +106,12 @@ class Quote:
     shipping_method: object
     shipping_charge: object
     total: object  # oscar.core.prices.Price
+    plan: planning.Plan | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
     @property
     def goods_total(self) -> Decimal:
@@ -114,18 +122,23 @@ class Quote:
         return self.total.incl_tax
 
 
-def shipping_method_for(delivery: str):
+def quote(basket, delivery: str, resident: Resident) -> Quote:
+    """What the resident pays for ``basket`` delivered as ``delivery``: to
+    their door at the carriers' rates (as on the storefront), or to the
+    station in the day's consolidated shipment at the programme's charge.
+    A quote with ``problems`` cannot be ordered (nothing can carry some of
+    the goods there)."""
     if delivery == Delivery.HOME:
-        return flat_rate()
-    return station_delivery()
-
-
-def quote(basket, delivery: str) -> Quote:
-    """What the resident pays for ``basket`` delivered as ``delivery``."""
-    method = shipping_method_for(delivery)
+        plan = planning.plan_basket(basket, resident.village_id)
+        method = CarrierDelivery(plan) if plan.ok else None
+    else:
+        plan = planning.plan_basket(basket, resident.station.village_id, to_station=True)
+        method = station_delivery() if plan.ok else None
+    if method is None:
+        return Quote(None, None, None, plan=plan, problems=tuple(plan.problems))
     charge = method.calculate(basket)
     total = OrderTotalCalculator().calculate(basket, charge)
-    return Quote(shipping_method=method, shipping_charge=charge, total=total)
+    return Quote(shipping_method=method, shipping_charge=charge, total=total, plan=plan)
 
 
 def parse_cash(value) -> Decimal | None:
@@ -202,7 +215,9 @@ def place_assisted_order(
                 _("“%(title)s”不能购买：%(reason)s")
                 % {"title": line.product.get_title(), "reason": message}
             )
-    q = quote(basket, delivery)
+    q = quote(basket, delivery, resident)
+    if not q.ok:
+        raise ValidationError({"delivery": list(q.problems)})
     received = parse_cash(cash_received)
     if received is None:
         raise ValidationError({"cash_received": _("请填写收到的现金金额，如 50 或 50.50。")})
@@ -252,6 +267,15 @@ def place_assisted_order(
                     Parcel(station=station, station_order=station_order, partner_id=p)
                     for p in partners
                 )
+                # Into today's consolidated shipments from each cooperative.
+                logistics_shipments.add_to_consolidation(
+                    order=order,
+                    station=station,
+                    recipient=(station.name, station.contact_phone, order.shipping_address.line1),
+                    charge=q.shipping_charge.incl_tax,
+                )
+            else:
+                logistics_shipments.create_for_order(order)
             cash.record_sale(station_order, staff_user)
             audit.record(
                 station=station,
@@ -276,6 +300,8 @@ def place_assisted_order(
             )
     except InsufficientStock as exc:
         raise ValidationError(str(exc)) from exc
+    except logistics_shipments.Unshippable as exc:
+        raise ValidationError({"delivery": exc.messages}) from exc
     return station_order
 
 
@@ -327,6 +353,7 @@ def cancel_assisted_order(station_order: StationOrder, staff_user, reason: str) 
         locked.parcels.exclude(status=Parcel.Status.HANDED_OVER).update(
             status=Parcel.Status.CANCELLED
         )
+        logistics_shipments.remove_lines(order, by=staff_user, reason=reason)
         refund = cash.record_refund(locked, staff_user, locked.total, note=reason)
         audit.record(
             station=locked.station,

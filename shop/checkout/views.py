@@ -13,10 +13,13 @@ from django.views import generic
 from oscar.apps.checkout import views as oscar_views
 from oscar.apps.checkout.exceptions import FailedPreCondition
 
+from logistics import shipments as logistics_shipments
+from logistics.planning import plan_basket
 from shop.checkout.forms import PaymentMethodForm
 from shop.partner.exceptions import InsufficientStock
 from shop.payment import methods
 from shop.payment.cash import cod_source
+from shop.shipping.repository import address_division, plan_of
 
 logger = logging.getLogger("oscar.checkout")
 
@@ -31,6 +34,31 @@ class PaymentMethodMixin:
                 url=reverse("checkout:payment-method"),
                 message=_("请选择付款方式。"),
             )
+
+
+class ShippingMethodView(oscar_views.ShippingMethodView):
+    """Delivery is priced per shipment (shop/shipping/repository.py), so
+    there is one method when the basket can be shipped to the address. When
+    it cannot, say exactly why — which goods, which place — before payment,
+    instead of Oscar's generic "shipping is unavailable"."""
+
+    def get(self, request, *args, **kwargs):
+        if (
+            request.basket.is_shipping_required()
+            and self.checkout_session.is_shipping_address_set()
+        ):
+            self._methods = self.get_available_shipping_methods()
+            if not self._methods:
+                address = self.get_shipping_address(request.basket)
+                plan = plan_basket(request.basket, address_division(address))
+                return self.render_to_response(
+                    self.get_context_data(problems=plan.problems, methods=[])
+                )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("methods", getattr(self, "_methods", []))
+        return super().get_context_data(**kwargs)
 
 
 class PaymentMethodView(PaymentMethodMixin, oscar_views.PaymentMethodView, generic.FormView):
@@ -61,6 +89,7 @@ class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["payment_method"] = self.get_payment_method()
+        ctx["shipping_plan"] = plan_of(ctx.get("shipping_method"))
         return ctx
 
     def handle_payment(self, order_number, total, **kwargs):
@@ -100,11 +129,19 @@ class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
                     billing_address=billing_address,
                     **kwargs,
                 )
+                # The shipments and their hand-off outbox rows commit with
+                # the order, or not at all.
+                logistics_shipments.create_for_order(order)
                 basket.submit()
         except InsufficientStock as exc:
             self.restore_frozen_basket()
             messages.error(self.request, str(exc))
             return http.HttpResponseRedirect(reverse("basket:summary"))
+        except logistics_shipments.Unshippable as exc:
+            self.restore_frozen_basket()
+            for message in exc.messages:
+                messages.error(self.request, message)
+            return http.HttpResponseRedirect(reverse("checkout:shipping-method"))
         return self.handle_successful_order(order)
 
     def send_order_placed_email(self, order):

@@ -186,7 +186,11 @@ class OrderPageMixin(StationPortalMixin, ResidentBasketMixin):
         empty = self.basket.is_empty
         for value, label in Delivery.choices:
             available = value != Delivery.HOME or bool(self.resident.address_detail)
-            quote = ordering.quote(self.basket, value) if (available and not empty) else None
+            quote = (
+                ordering.quote(self.basket, value, self.resident)
+                if (available and not empty)
+                else None
+            )
             options.append({"value": value, "label": label, "available": available, "quote": quote})
         return options
 
