@@ -49,6 +49,14 @@ def cooperative_lines(cooperative) -> QuerySet:
     return Line.objects.filter(partner_id=cooperative.partner_id)
 
 
+def cooperative_shipments(cooperative) -> QuerySet:
+    """Shipments the cooperative sends (one per cooperative, so never
+    another cooperative's goods)."""
+    from logistics.models import Shipment
+
+    return Shipment.objects.filter(partner_id=cooperative.partner_id)
+
+
 class ScopedObjectMixin:
     """Loads ``self.object`` (by the URL's ``pk``) from
     ``get_scoped_queryset()`` in dispatch, after CooperativePortalMixin has

@@ -31,7 +31,13 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from config.spreadsheets import safe_cell
 from cooperatives import fulfilment, sales
-from cooperatives.portal.access import CooperativePortalMixin, cooperative_lines, get_scoped_or_404
+from cooperatives.portal.access import (
+    CooperativePortalMixin,
+    cooperative_lines,
+    cooperative_shipments,
+    get_scoped_or_404,
+)
+from cooperatives.portal.shipments import decorate
 from cooperatives.privacy import mask_phone
 
 PER_PAGE = 20
@@ -136,6 +142,15 @@ class OrderLineDetailView(CooperativePortalMixin, DetailView):
             .exclude(pk=line.pk)
             .order_by("pk")
         )
+        # The cooperative's shipments carrying this order's lines.
+        ctx["shipments"] = [
+            decorate(shipment)
+            for shipment in cooperative_shipments(self.cooperative)
+            .filter(items__line__order_id=line.order_id)
+            .distinct()
+            .select_related("carrier", "station")
+            .order_by("pk")
+        ]
         return ctx
 
 

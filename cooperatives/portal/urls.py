@@ -12,5 +12,6 @@ urlpatterns = [
     path("members/", include("cooperatives.portal.members_urls")),
     path("imports/", include("cooperatives.portal.imports_urls")),
     path("orders/", include("cooperatives.portal.orders_urls")),
+    path("shipments/", include("cooperatives.portal.shipments_urls")),
     path("profile/", include("cooperatives.portal.profile_urls")),
 ]
