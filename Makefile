@@ -17,11 +17,28 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 install: $(BIN)/.installed
 
-## make run: install, migrate the embedded SQLite database, load the demo, serve.
+## make run: install, migrate the embedded SQLite database, load the demo, then
+## serve, with the carrier simulator (logistics/simulator.py) as a second process
+## on loopback and celery beat's periodic tasks in runserver's own process
+## (config/inprocess_beat.py). Ctrl-C stops both; a simulator already answering
+## on SIM_PORT (another `make run`) is used instead of starting a second one.
+SIM_PORT ?= 8765
+SIM_ADVANCE ?= 20
+SIM_URL := http://127.0.0.1:$(SIM_PORT)
+run: export WANGNONG_DEMO_CARRIER_URL = $(SIM_URL)
+run: export WANGNONG_SITE_URL = http://$(HOST):$(PORT)
+# No broker: a failed hand-off waits for the sweep, so sweep idle rows after a minute.
+run: export WANGNONG_OUTBOX_RESEND_AFTER = 60
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@sim=; trap 'test -z "$$sim" || kill $$sim 2>/dev/null' EXIT; trap 'exit 130' INT TERM HUP; \
+	if $(BIN)/python -c "import urllib.request as u; u.build_opener(u.ProxyHandler({})).open('$(SIM_URL)/_control/stats', timeout=2)" 2>/dev/null; then \
+	  echo "Carrier simulator already running on $(SIM_URL): using it."; \
+	else \
+	  $(BIN)/python manage.py carrier_simulator --port $(SIM_PORT) --auto-advance $(SIM_ADVANCE) & sim=$$!; \
+	fi; \
+	DJANGO_DEBUG=1 WANGNONG_INPROCESS_BEAT=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 services:
 	@scripts/ensure-services.sh
@@ -48,15 +65,21 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules
 
 clean:
-	rm -rf var/wangnong.sqlite3 var/media var/static
+	rm -rf var/wangnong.sqlite3 var/wangnong.sqlite3-wal var/wangnong.sqlite3-shm var/media var/static
 
-## make bench: the station portal benchmark on its own PostgreSQL database
-## (5,000 residents, 20,000 orders); results in bench/results/.
+## make bench: on their own PostgreSQL database, the station portal benchmark
+## (5,000 residents, 20,000 orders) and the logistics hand-off reliability run
+## (1,000 shipments from 300 orders, a failing carrier simulator, Celery workers
+## on a Redis broker — BENCH_BROKER_URL is flushed — one killed midway);
+## results in bench/results/.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/7
 bench: install services
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'wangnong_bench'" | grep -q 1 \
 	  || createdb -h 127.0.0.1 -U postgres wangnong_bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/10 \
 	STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage sh -c '\
 	  $(BIN)/python manage.py migrate --noinput && \
-	  $(BIN)/python bench/station_portal.py --write bench/results/station-portal-$$(date +%F).md'
+	  $(BIN)/python bench/station_portal.py --write bench/results/station-portal-$$(date +%F).md && \
+	  $(BIN)/python bench/logistics_reliability.py --broker $(BENCH_BROKER_URL) \
+	    --write bench/results/logistics-reliability-$$(date +%F).md'

@@ -1,13 +1,14 @@
 """``manage.py load_demo``: the demo shop `make run` starts with.
 
 Loads Tianjin cooperatives and their produce (shop/catalogue/demo_data.py),
-draws a photo for each product (shop/catalogue/demo_images.py), adds the
-village service stations with their staff and residents (stations/demo.py),
-sets up the sites and the Wagtail home page (cms/demo.py) and a local
-superuser. Every demo cooperative is a verified Cooperative with a manager
-account (``coop-<partner code>``), and one more cooperative waits in the
-review queue, so the staff dashboard has something to review. Every demo
-station has a staff account (``station-<village code>``).
+draws a photo for each product (shop/catalogue/demo_images.py), configures
+the carriers (logistics/demo.py: three served by the carrier simulator, one
+manual), adds the village service stations with their staff and residents
+(stations/demo.py), sets up the sites and the Wagtail home page (cms/demo.py)
+and a local superuser. Every demo cooperative is a verified Cooperative
+with a manager account (``coop-<partner code>``), and one more cooperative
+waits in the review queue, so the staff dashboard has something to review.
+Every demo station has a staff account (``station-<village code>``).
 
 It is idempotent and runs on every `make run`: every row is looked up by its
 natural key (partner code, product upc, category slug under its parent,
@@ -537,6 +538,12 @@ class Command(BaseCommand):
 
         if not no_images:
             loader.ensure_images(products)
+
+        # Carriers backed by the carrier simulator `make run` starts
+        # (logistics/demo.py); before the stations, whose demo order ships.
+        from logistics import demo as logistics_demo
+
+        loader.created.update(logistics_demo.configure_carriers())
 
         # Village service stations, their staff and residents (stations/demo.py).
         from stations import demo as stations_demo
