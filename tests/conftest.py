@@ -23,6 +23,13 @@ def pytest_sessionstart(session):
 def pytest_configure(config):
     # WhiteNoise warns on every request when STATIC_ROOT does not exist.
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    # Demo carriers loaded by tests point at a port nobody listens on (the
+    # discard port), never at a developer's running `make run` simulator;
+    # tests that need a carrier start their own simulator.
+    os.environ.setdefault("WANGNONG_DEMO_CARRIER_URL", "http://127.0.0.1:9")
+    # Hashing a password the production way takes most of a second here, and
+    # cooperatives, stations and their staff come with accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def ensure_wagtail_roots(**kwargs) -> None:
@@ -85,7 +92,14 @@ def vegetables(db):
 
 
 @pytest.fixture
-def cooperative(db):
+def carriers(db):
+    """A nationwide express carrier and a Beijing–Tianjin cold chain
+    (tests/factories.py), so orders can be shipped."""
+    return factories.carriers()
+
+
+@pytest.fixture
+def cooperative(carriers):
     return factories.partner("天津市西青区辛口沙窝萝卜种植专业合作社")
 
 

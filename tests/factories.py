@@ -32,6 +32,7 @@ GUEST_ADDRESS = {
     "line3": "西青区",
     "line2": "辛口镇",
     "line1": "水高庄村 8 号",
+    "division_id": "120111102203",
     "country_id": "CN",
 }
 
@@ -158,7 +159,7 @@ def set_shipping_address(client, fields: dict | None = None) -> None:
 
 def guest_checkout_to_preview(client, items, email: str = "buyer@example.com") -> None:
     """Walk a guest through the checkout up to the preview page: basket,
-    gateway (guest e-mail), delivery address, flat-rate express, cash on
+    gateway (guest e-mail), delivery address, carrier-priced delivery, cash on
     delivery. The caller then POSTs ``action=place_order`` to the preview."""
     for prod, quantity in items:
         add_to_basket(client, prod, quantity)
@@ -169,7 +170,7 @@ def guest_checkout_to_preview(client, items, email: str = "buyer@example.com") -
     # One shipping method: Oscar chooses it and goes on to the payment step.
     assert response.status_code == 302
     assert response["Location"] == reverse("checkout:payment-method")
-    assert client.session["checkout_data"]["shipping"]["method_code"] == "flat-rate-express"
+    assert client.session["checkout_data"]["shipping"]["method_code"] == "carrier-delivery"
     response = client.post(reverse("checkout:payment-method"), {"method": "cod"})
     assert response.status_code == 302
     assert response["Location"] == reverse("checkout:preview")
@@ -177,3 +178,52 @@ def guest_checkout_to_preview(client, items, email: str = "buyer@example.com") -
 
 def place_order(client):
     return client.post(reverse("checkout:preview"), {"action": "place_order"})
+
+
+def carriers():
+    """Two carriers without an API (no network in ordinary tests): 测试快递
+    (express and station runs, the whole country: ¥12 first kg + ¥2 per
+    further kg) and 测试冷链 (cold chain, Tianjin and Beijing only: ¥20 +
+    ¥5 per kg + ¥8 surcharge)."""
+    from logistics.models import Carrier, RateZone, ServiceArea
+
+    express, _created = Carrier.objects.get_or_create(
+        code="test-express",
+        defaults={"name": "测试快递", "services": ["express", "station_delivery"]},
+    )
+    if not express.zones.exists():
+        zone = RateZone.objects.create(
+            carrier=express,
+            name="全国",
+            first_weight_g=1000,
+            first_price=Decimal("12.00"),
+            additional_weight_g=1000,
+            additional_price=Decimal("2.00"),
+        )
+        from divisions.models import Division
+
+        provinces = Division.objects.filter(level=1).values_list("code", flat=True)
+        ServiceArea.objects.bulk_create(
+            ServiceArea(carrier=express, zone=zone, division_id=code) for code in provinces
+        )
+    cold, _created = Carrier.objects.get_or_create(
+        code="test-cold",
+        defaults={
+            "name": "测试冷链",
+            "services": ["cold_chain"],
+            "cold_chain_surcharge": Decimal("8.00"),
+        },
+    )
+    if not cold.zones.exists():
+        zone = RateZone.objects.create(
+            carrier=cold,
+            name="京津",
+            first_weight_g=1000,
+            first_price=Decimal("20.00"),
+            additional_weight_g=1000,
+            additional_price=Decimal("5.00"),
+        )
+        ServiceArea.objects.bulk_create(
+            ServiceArea(carrier=cold, zone=zone, division_id=code) for code in ("12", "11")
+        )
+    return express, cold

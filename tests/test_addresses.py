@@ -255,7 +255,7 @@ def test_children_json(client):
 
 
 @pytest.fixture
-def product():
+def product(carriers):
     product_class = ProductClass.objects.create(name="水果", requires_shipping=True)
     product = Product.objects.create(
         title="沙窝萝卜", product_class=product_class, structure=Product.STANDALONE

@@ -90,13 +90,13 @@ def test_order_creator_allocates_every_line_or_none(radish, cooperative, vegetab
     from oscar.apps.order.utils import OrderCreator
     from oscar.core.prices import Price
 
-    from shop.shipping.repository import flat_rate
+    from shop.shipping.repository import station_delivery
 
     grapes = factories.product(
         "茶淀玫瑰香葡萄", stock=5, partner_obj=cooperative, product_class_obj=vegetables
     )
     basket = factories.basket((radish, 2), (grapes, 6))
-    shipping = flat_rate()
+    shipping = station_delivery()
     charge = shipping.calculate(basket)
     total = Price(
         currency="CNY",
@@ -134,7 +134,7 @@ def test_guest_checkout_with_cash_on_delivery(client, china, radish):
     assert order.guest_email == "buyer@example.com"
     assert order.user is None
     assert order.num_items == 3
-    assert order.shipping_code == "flat-rate-express"
+    assert order.shipping_code == "carrier-delivery"
     assert order.shipping_address.last_name == "王小农"
     source = Source.objects.get(order=order)
     assert source.source_type.code == "cash-on-delivery"

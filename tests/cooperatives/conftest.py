@@ -47,14 +47,14 @@ def make_cooperative(
 
 
 @pytest.fixture
-def coop_a(db):
+def coop_a(carriers):
     return make_cooperative(
         "天津市西青区辛口沙窝萝卜种植专业合作社", credit_prefix="93120111MA05L1234"
     )
 
 
 @pytest.fixture
-def coop_b(db):
+def coop_b(carriers):
     return make_cooperative(
         "天津市宁河区七里海生态养殖专业合作社",
         credit_prefix="93120117MA06K5678",

@@ -45,6 +45,7 @@ from cooperatives.listings import ListingData, VariantData
 from cooperatives.models import Certification, CooperativePhoto, ImportJob, Membership
 from cooperatives.portal import members
 from cooperatives.portal.access import CooperativePortalMixin
+from logistics import shipments as logistics_shipments
 from tests import factories, isolation
 from tests.cooperatives.conftest import manager_of
 from tests.cooperatives.order_helpers import order_of
@@ -70,6 +71,7 @@ PK_OBJECTS: dict[str, str] = {
     "coop:import-": "import_job",
     "coop:certification-": "certification",
     "coop:photo-": "photo",
+    "coop:shipment": "shipment",  # coop:shipment, coop:shipment-label, …
 }
 
 # Other URL keywords → a function of objects_of() giving B's value.
@@ -133,6 +135,9 @@ def objects_of(coop, tag: str) -> dict:
     photo = CooperativePhoto(cooperative=coop, caption=f"独有照片{tag}")
     photo.image.save(f"photo-{tag}.jpg", small_jpeg(), save=True)
     order = order_of((product, 2))
+    factories.carriers()
+    (shipment,) = logistics_shipments.create_for_order(order)
+    shipment = logistics_shipments.enter_tracking_number(shipment, f"ISOTRK{tag}", by=None)
     job = ImportJob(cooperative=coop, original_name=f"独有导入{tag}.csv")
     job.file.save(f"import-{tag}.csv", ContentFile(b"sku,title\n"), save=True)
     membership = coop.memberships.get(role=Membership.Role.MEMBER)
@@ -149,6 +154,7 @@ def objects_of(coop, tag: str) -> dict:
         "order": order,
         "order_line": order.lines.get(),
         "import_job": job,
+        "shipment": shipment,
         "markers": [
             f"独有商品{tag}",
             f"独有礼盒{tag}",
@@ -160,6 +166,7 @@ def objects_of(coop, tag: str) -> dict:
             f"独有导入{tag}",
             membership.user.username,
             order.number,
+            f"ISOTRK{tag}",
         ],
     }
 
@@ -256,6 +263,11 @@ def test_every_portal_url_is_scoped_to_the_users_cooperative(world):
         "coop:member-role",
         "coop:member-remove",
         "coop:invitation-revoke",
+        "coop:shipments",
+        "coop:shipment",
+        "coop:shipment-label",
+        "coop:shipment-tracking-number",
+        "coop:shipment-close",
     ):
         assert name in checked, f"{name} was not swept"
     print(f"\nisolation sweep: {len(checked)} portal URLs checked")

@@ -101,7 +101,7 @@ def resident_b(station_b):
 
 
 @pytest.fixture
-def produce(china):
+def produce(china, carriers):
     """Two cooperatives' products: 沙窝萝卜 (¥20) and 七里海河蟹 (¥88)."""
     coop_radish = make_cooperative(
         "天津市西青区辛口沙窝萝卜种植专业合作社", credit_prefix="93120111MA05L1234"
@@ -130,7 +130,7 @@ def assisted_order(
     for product, quantity in items:
         ordering.add_product(basket, product, quantity)
     if cash is None:
-        cash = ordering.quote(basket, delivery).amount_due
+        cash = ordering.quote(basket, delivery, resident).amount_due
     return ordering.place_assisted_order(
         station=station,
         staff_user=staff_of(station),

@@ -229,10 +229,12 @@ def test_checkout_shows_the_amount_due_for_each_delivery(staff_client, station_a
     response = staff_client.get(url("order", resident))
     options = {o["value"]: o for o in response.context["delivery_options"]}
     assert options["station"]["quote"].amount_due == Decimal("40.00")
-    assert options["home"]["quote"].amount_due == Decimal("52.00")
+    # To the door at the carriers' rates: 2 × 1 kg (no weight given, the
+    # fallback) = ¥12 first kg + ¥2 the next (tests/factories.carriers).
+    assert options["home"]["quote"].amount_due == Decimal("54.00")
     assert response.context["delivery"] == "home"  # the resident's preference
     html = response.content.decode()
-    assert "应收 ¥40.00" in html and "应收 ¥52.00" in html
+    assert "应收 ¥40.00" in html and "应收 ¥54.00" in html
     assert 'value="home" checked' in html
     assert "收到现金（元）" in html
     assert "在线支付" not in html

@@ -308,7 +308,7 @@ def raw(sql: str, *params) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_staff_closing_the_same_day_at_once_make_one_close(china):
+def test_two_staff_closing_the_same_day_at_once_make_one_close(china, carriers):
     station = make_station()
     first_staff = make_staff(station, "counter-1")
     second_staff = make_staff(station, "counter-2")

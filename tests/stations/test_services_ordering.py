@@ -461,7 +461,7 @@ def test_receipt_printed_is_logged(station_a, resident_a, produce):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_stations_racing_for_the_last_unit_sell_it_once(china):
+def test_two_stations_racing_for_the_last_unit_sell_it_once(china, carriers):
     from tests import factories
     from tests.cooperatives.conftest import make_cooperative
     from tests.stations.conftest import VILLAGE_B

@@ -411,7 +411,7 @@ def test_desk_lists(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_wrong_code_is_committed(china, settings, django_capture_on_commit_callbacks):
+def test_a_wrong_code_is_committed(china, carriers, settings, django_capture_on_commit_callbacks):
     from tests import factories
     from tests.cooperatives.conftest import make_cooperative
     from tests.stations.conftest import make_staff, make_station
