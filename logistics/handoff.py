@@ -113,10 +113,6 @@ def max_retries() -> int:
     return int(settings.WANGNONG_HANDOFF_MAX_RETRIES)
 
 
-class Skipped(Exception):
-    """Another worker holds this message right now."""
-
-
 def process(message_id: int) -> str:
     """One attempt at one outbox row. Returns what happened ("done",
     "skipped", "already done", "given up"); raises CarrierError after

@@ -8,6 +8,7 @@ transaction and queues its task only after commit (logistics/handoff.py).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import ROUND_DOWN, Decimal
 from functools import partial
 
@@ -278,16 +279,10 @@ def override_carrier(shipment: Shipment, carrier: Carrier, *, by) -> Shipment:
         locked.outbox.filter(done_at__isnull=True, kind=OutboxMessage.Kind.CREATE).update(
             done_at=timezone.now()
         )
-        locked.idempotency_key = _new_key()
+        locked.idempotency_key = uuid.uuid4()
         locked.save(update_fields=["idempotency_key"])
         handoff.queue(locked, OutboxMessage.Kind.CREATE)
     return locked
-
-
-def _new_key():
-    import uuid
-
-    return uuid.uuid4()
 
 
 @transaction.atomic
