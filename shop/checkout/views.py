@@ -2,6 +2,7 @@
 order placement that refuses cleanly when stock runs out."""
 
 import logging
+from decimal import Decimal, InvalidOperation
 
 from django import http
 from django.contrib import messages
@@ -22,6 +23,15 @@ from shop.payment.cash import cod_source
 from shop.shipping.repository import address_division, plan_of
 
 logger = logging.getLogger("oscar.checkout")
+
+
+def parse_amount(value) -> Decimal | None:
+    """An amount the page sent back ("181.00"), or None if absent or garbled."""
+    try:
+        amount = Decimal(str(value or "").strip())
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 class PaymentMethodMixin:
@@ -91,6 +101,22 @@ class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
         ctx["payment_method"] = self.get_payment_method()
         ctx["shipping_plan"] = plan_of(ctx.get("shipping_method"))
         return ctx
+
+    def handle_place_order_submission(self, request):
+        """Place the order only for the total the buyer was shown: if it
+        changed since the preview (a carrier's rates, a price), show the
+        preview again with the new total instead of charging it unseen."""
+        submission = self.build_submission()
+        shown = parse_amount(request.POST.get("shown_total"))
+        total = submission["order_total"].incl_tax
+        if shown is not None and shown != total:
+            messages.warning(
+                request,
+                _("应付总额已按最新价格和运费变为 ¥%(new)s（刚才显示 ¥%(old)s），请确认后再提交。")
+                % {"new": total, "old": shown},
+            )
+            return http.HttpResponseRedirect(reverse("checkout:preview"))
+        return self.submit(**submission)
 
     def handle_payment(self, order_number, total, **kwargs):
         method = self.get_payment_method()

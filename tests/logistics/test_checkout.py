@@ -181,15 +181,31 @@ def test_changing_the_address_after_choosing_delivery_is_caught_before_placement
 def test_rate_card_changed_between_preview_and_placement(
     client, shop, django_capture_on_commit_callbacks
 ):
-    """The order is charged what the rates say when it is placed, and its
-    shipments' costs and charges agree with it."""
+    """The buyer is never charged a total they were not shown: a rate card
+    that changed after the preview sends them back to it with the new total;
+    confirming that places the order, whose shipments' costs and charges
+    agree with it."""
     factories.guest_checkout_to_preview(client, [(shop["radish"], 2), (shop["crab"], 1)])
     preview = client.get(reverse("checkout:preview"))
     assert preview.context["shipping_plan"].total == Decimal("53.00")
+    shown = preview.context["order_total"].incl_tax
+    assert f'name="shown_total" value="{shown:.2f}"' in preview.content.decode()
     RateZone.objects.filter(carrier__code="test-express").update(first_price=Decimal("15.00"))
 
+    response = client.post(
+        reverse("checkout:preview"), {"action": "place_order", "shown_total": f"{shown:.2f}"}
+    )
+    assert response["Location"] == reverse("checkout:preview")
+    assert not Order.objects.exists()
+    again = client.get(reverse("checkout:preview"))
+    assert "应付总额已按最新价格和运费变为 ¥184.00（刚才显示 ¥181.00）" in again.content.decode()
+    assert again.context["order_total"].incl_tax == shown + 3
+
     with django_capture_on_commit_callbacks(execute=True):
-        response = factories.place_order(client)
+        response = client.post(
+            reverse("checkout:preview"),
+            {"action": "place_order", "shown_total": f"{shown + 3:.2f}"},
+        )
     assert response["Location"] == reverse("checkout:thank-you")
 
     order = Order.objects.get()
