@@ -11,6 +11,7 @@ on PostgreSQL triggers enforce both that and the balance at commit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -106,6 +107,57 @@ class Posting(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("postings are never deleted; post a correction")
+
+
+class CommissionRule(models.Model):
+    """The platform's commission on a cooperative's sales, in percent of
+    the line price: for one cooperative, one category (and its
+    subcategories), or one cooperative in one category. The most specific
+    rule wins (shop/payment/commission.py); without one,
+    WANGNONG_COMMISSION_RATE applies."""
+
+    partner = models.ForeignKey(
+        "partner.Partner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("合作社"),
+    )
+    category = models.ForeignKey(
+        "catalogue.Category",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("品类"),
+    )
+    rate = models.DecimalField(
+        _("佣金比例（%）"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("佣金规则")
+        verbose_name_plural = _("佣金规则")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "category"],
+                name="payment_commission_rule_once",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(partner__isnull=False) | models.Q(category__isnull=False),
+                name="payment_commission_rule_scoped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner or '*'} / {self.category or '*'}: {self.rate}%"
 
 
 from oscar.apps.payment.models import *  # noqa: E402,F403  (Oscar's models, after ours)
