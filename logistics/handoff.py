@@ -27,6 +27,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,20 +78,17 @@ def resend(now: dt.datetime | None = None) -> int:
     Consolidations still collecting are not due yet."""
     now = now or timezone.now()
     idle_since = now - dt.timedelta(seconds=resend_after())
-    rows = (
+    never_queued = Q(enqueued_at__isnull=True)
+    idle = Q(enqueued_at__lt=idle_since) & (
+        Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=idle_since)
+    )
+    ids = (
         OutboxMessage.objects.filter(done_at__isnull=True, failed_at__isnull=True)
         .exclude(shipment__status=Status.COLLECTING)
-        .filter(enqueued_at__isnull=True)
+        .filter(never_queued | idle)
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
-    stale = (
-        OutboxMessage.objects.filter(done_at__isnull=True, failed_at__isnull=True)
-        .exclude(shipment__status=Status.COLLECTING)
-        .filter(enqueued_at__lt=idle_since)
-        .exclude(last_attempt_at__gte=idle_since)
-        .values_list("pk", flat=True)
-    )
-    ids = sorted(set(rows) | set(stale))
     return sum(1 for pk in ids if dispatch(pk))
 
 

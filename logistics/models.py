@@ -231,8 +231,11 @@ class Shipment(models.Model):
         """Not yet at the carrier: its carrier may still be changed."""
         return self.status in (self.Status.COLLECTING, self.Status.PENDING)
 
-    def get_tracking_status_display_or_status(self) -> str:
-        if self.tracking_status:
+    @property
+    def status_text(self) -> str:
+        """Where the parcel is, in words: the carrier's last word once there
+        is one, else our status (always ours once cancelled)."""
+        if self.tracking_status and self.status != self.Status.CANCELLED:
             return self.get_tracking_status_display()
         return self.get_status_display()
 

@@ -185,13 +185,7 @@ def _reprice(shipment: Shipment) -> None:
     """Weight and cost from the shipment's current items and carrier."""
     weights = list(shipment.items.values_list("weight_g", flat=True))
     shipment.weight_g = sum(weights)
-    rate = rates.rate_for_carrier(
-        shipment.carrier,
-        shipment.destination_id,
-        shipment.weight_g or 1,
-        shipment.temperature,
-        to_station=shipment.is_consolidated,
-    )
+    rate = _rate(shipment, shipment.carrier)
     if rate is not None:
         shipment.cost = rate.cost
         shipment.zone_name = rate.zone.name
@@ -230,12 +224,17 @@ def close_due(now: dt.datetime | None = None) -> int:
 
 def carrier_choices(shipment: Shipment) -> list[rates.Rate]:
     """The carriers that could take ``shipment`` instead, cheapest first."""
-    return rates.rates_for(
-        shipment.destination_id,
-        shipment.weight_g or 1,
-        shipment.temperature,
-        to_station=shipment.is_consolidated,
-    )
+    return rates.rates_for(*_parcel(shipment), to_station=shipment.is_consolidated)
+
+
+def _parcel(shipment: Shipment) -> tuple[str, int, str]:
+    """What a rate depends on: destination, weight (at least a gram), class."""
+    return (shipment.destination_id, shipment.weight_g or 1, shipment.temperature)
+
+
+def _rate(shipment: Shipment, carrier: Carrier) -> rates.Rate | None:
+    """``carrier``'s rate for ``shipment`` as it is now, or None."""
+    return rates.rate_for_carrier(carrier, *_parcel(shipment), to_station=shipment.is_consolidated)
 
 
 @transaction.atomic
@@ -247,13 +246,7 @@ def override_carrier(shipment: Shipment, carrier: Carrier, *, by) -> Shipment:
         locked.status == Status.AWAITING_TRACKING and not locked.tracking_number
     ):
         raise ValidationError(_("这个发货单已经交给承运商，不能再更换承运商；请先取消。"))
-    rate = rates.rate_for_carrier(
-        carrier,
-        locked.destination_id,
-        locked.weight_g or 1,
-        locked.temperature,
-        to_station=locked.is_consolidated,
-    )
+    rate = _rate(locked, carrier)
     if rate is None:
         raise ValidationError(
             _("%(carrier)s不能承运这个发货单（不服务%(place)s，或没有所需的%(temp)s服务）。")

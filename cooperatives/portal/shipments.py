@@ -42,9 +42,6 @@ def decorate(shipment: Shipment) -> Shipment:
     """What the templates show about a shipment, worked out once."""
     shipment.stage_badge = stages.badge_class(shipment)
     shipment.attention = stages.attention_reason(shipment)
-    shipment.status_text = shipment.get_tracking_status_display_or_status()
-    if shipment.status == Status.CANCELLED:
-        shipment.status_text = shipment.get_status_display()
     return shipment
 
 

@@ -29,6 +29,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from kombu import pools as kombu_pools
 from oscar.core.loading import get_model
 
 from logistics import handoff, shipments
@@ -101,6 +102,10 @@ def broker(url: str, *, visibility_timeout: int):
             app.__dict__["amqp"]._producer_pool = None
         if pool is not None:
             pool.force_close_all()
+        # Celery's producer pool comes from kombu's process-wide registry,
+        # keyed by connection: forget the closed ones too, or the next task
+        # published (eager tests after this one) acquires a closed pool.
+        kombu_pools.reset()
 
     options = {"visibility_timeout": visibility_timeout}
     settings.CELERY_BROKER_URL = url
