@@ -305,6 +305,21 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# Seconds a webhook signature stays valid, and seconds a call to Stripe may
+# take (connect, read) before it counts as unreachable.
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=10.0)
+# Online methods offered at checkout (when the keys above are set), in order.
+WANGNONG_ONLINE_PAYMENT_METHODS = env.list(
+    "WANGNONG_ONLINE_PAYMENT_METHODS", default=["wechat_pay", "alipay", "card"]
+)
+# Settlement: a delivered line is settled once this many days have passed
+# without a return; statements are produced every period (days).
+WANGNONG_RETURN_WINDOW_DAYS = env.int("WANGNONG_RETURN_WINDOW_DAYS", default=7)
+WANGNONG_SETTLEMENT_PERIOD_DAYS = env.int("WANGNONG_SETTLEMENT_PERIOD_DAYS", default=7)
+# The most (yuan) a cooperative may refund on one order by itself; more
+# needs platform staff.
+WANGNONG_COOP_REFUND_LIMIT = env("WANGNONG_COOP_REFUND_LIMIT", default="200")
 
 # --- Oscar ------------------------------------------------------------------
 OSCAR_SHOP_NAME = _("网农")

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_model
 
 from cooperatives.models import Cooperative, FulfilmentEvent
+from shop.payment import accounting
 
 Line = get_model("order", "Line")
 Order = get_model("order", "Order")
@@ -194,3 +195,5 @@ def _order_delivered(order) -> None:
     statuses = set(order.lines.values_list("status", flat=True)) - {CANCELLED}
     if statuses == {DELIVERED} and order.status == ORDER_SHIPPED:
         order.set_status("delivered")
+        # Cash on delivery: the courier (or the station) has the cash now.
+        accounting.record_cod_collected(order)

@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shop.payment import accounting
 from stations.models import CashEntry, DayClose, Station, StationOrder
 
 ZERO = Decimal("0.00")
@@ -94,13 +95,15 @@ def record_remittance(
         raise ValidationError({"amount": _("上缴金额必须大于 0。")})
     with transaction.atomic():
         _lock(station)
-        return CashEntry.objects.create(
+        entry = CashEntry.objects.create(
             station=station,
             kind=Kind.REMITTANCE,
             amount=-amount,
             recorded_by=platform_user,
             note=note[:200],
         )
+        accounting.record_remittance(entry, by=platform_user)
+        return entry
 
 
 def open_entries(station: Station):

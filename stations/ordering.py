@@ -29,6 +29,7 @@ from shop.address.chinese import copy_division_names
 from shop.order.utils import OrderNumberGenerator
 from shop.partner.exceptions import InsufficientStock
 from shop.partner.strategy import Selector
+from shop.payment import accounting
 from shop.payment.methods import STATION_CASH
 from shop.shipping.repository import CarrierDelivery, station_delivery
 from stations import audit, cash, commission
@@ -277,6 +278,8 @@ def place_assisted_order(
             else:
                 logistics_shipments.create_for_order(order)
             cash.record_sale(station_order, staff_user)
+            accounting.record_sale(order, by=staff_user)
+            accounting.record_station_commission(station_order, by=staff_user)
             audit.record(
                 station=station,
                 actor=staff_user,
@@ -355,6 +358,7 @@ def cancel_assisted_order(station_order: StationOrder, staff_user, reason: str) 
         )
         logistics_shipments.remove_lines(order, by=staff_user, reason=reason)
         refund = cash.record_refund(locked, staff_user, locked.total, note=reason)
+        accounting.reverse_station_commission(locked, by=staff_user)
         audit.record(
             station=locked.station,
             actor=staff_user,

@@ -18,7 +18,7 @@ from logistics import shipments as logistics_shipments
 from logistics.planning import plan_basket
 from shop.checkout.forms import PaymentMethodForm
 from shop.partner.exceptions import InsufficientStock
-from shop.payment import methods
+from shop.payment import accounting, methods
 from shop.payment.cash import cod_source
 from shop.shipping.repository import address_division, plan_of
 
@@ -158,6 +158,8 @@ class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
                 # The shipments and their hand-off outbox rows commit with
                 # the order, or not at all.
                 logistics_shipments.create_for_order(order)
+                # The sale's ledger entry commits with the order, or not at all.
+                accounting.record_sale(order, by=order.user)
                 basket.submit()
         except InsufficientStock as exc:
             self.restore_frozen_basket()

@@ -20,9 +20,21 @@ code                           kind       what
 ``provider:stripe``            asset      money held by the payment provider
 ``cash:in-transit``            asset      cash collected (COD, stations) not yet banked
 ``bank:platform``              asset      the platform's bank account
-``coop:<partner id>``          liability  what the platform owes a cooperative
-``station:<station id>``       liability  what the platform owes a station
+``receivable:cod``             asset      cash on delivery not yet collected
+``suspense:unplaced``          liability  paid online for an order that could
+                                          not be placed, until refunded
+``coop-pending:<partner id>``  liability  a cooperative's earnings not yet on
+                                          a statement (return window, not
+                                          delivered)
+``coop:<partner id>``          liability  on a statement: payable to it
+``station-pending:<id>``       liability  a station's commission not yet on a
+                                          statement
+``station:<station id>``       liability  on a statement: payable to it
 =============================  =========  ==================================
+
+A posting may name the order and the order line it is for
+(``(account, fen, order, line)``): statements list pending postings by
+line (cooperatives) or by order (stations).
 """
 
 from __future__ import annotations
@@ -45,6 +57,8 @@ PLATFORM_ACCOUNTS = {
     "provider:stripe": ("Stripe 待结算款", Kind.ASSET),
     "cash:in-transit": ("在途现金", Kind.ASSET),
     "bank:platform": ("平台银行账户", Kind.ASSET),
+    "receivable:cod": ("货到付款应收", Kind.ASSET),
+    "suspense:unplaced": ("未成单待退款", Kind.LIABILITY),
 }
 
 
@@ -83,48 +97,55 @@ def account(code: str) -> LedgerAccount:
     return found
 
 
-def cooperative_account(partner) -> LedgerAccount:
-    """What the platform owes the cooperative selling through ``partner``."""
+def cooperative_account(partner, *, pending: bool = False) -> LedgerAccount:
+    """What the platform owes the cooperative selling through ``partner``:
+    settled on a statement (payable), or with ``pending`` earned but not
+    yet on one."""
+    prefix, label = ("coop-pending", "合作社待结算") if pending else ("coop", "应付合作社")
     found, _created = LedgerAccount.objects.get_or_create(
-        code=f"coop:{partner.pk}",
-        defaults={
-            "name": f"应付合作社：{partner.name}",
-            "kind": Kind.LIABILITY,
-            "partner": partner,
-        },
+        code=f"{prefix}:{partner.pk}",
+        defaults={"name": f"{label}：{partner.name}", "kind": Kind.LIABILITY, "partner": partner},
     )
     return found
 
 
-def station_account(station) -> LedgerAccount:
-    """What the platform owes the station (its commission)."""
+def station_account(station, *, pending: bool = False) -> LedgerAccount:
+    """What the platform owes the station (its commission): on a statement,
+    or with ``pending`` earned but not yet on one."""
+    prefix, label = ("station-pending", "服务站待结算") if pending else ("station", "应付服务站")
     found, _created = LedgerAccount.objects.get_or_create(
-        code=f"station:{station.pk}",
-        defaults={
-            "name": f"应付服务站：{station.name}",
-            "kind": Kind.LIABILITY,
-            "station": station,
-        },
+        code=f"{prefix}:{station.pk}",
+        defaults={"name": f"{label}：{station.name}", "kind": Kind.LIABILITY, "station": station},
     )
     return found
 
 
-def _check(postings: list[tuple[LedgerAccount, int]]) -> None:
+def _legs(postings) -> list[tuple]:
+    """Each posting as (account, fen, order, line)."""
+    legs = []
+    for leg in postings:
+        if not 2 <= len(leg) <= 4:
+            raise LedgerError("a posting is (account, fen[, order[, line]])")
+        legs.append(tuple(leg) + (None,) * (4 - len(leg)))
+    return legs
+
+
+def _check(postings: list[tuple]) -> None:
     if len(postings) < 2:
         raise LedgerError("an entry needs at least two postings")
-    for _account, fen in postings:
+    for _account, fen, *_tags in postings:
         if not isinstance(fen, int) or isinstance(fen, bool):
             raise LedgerError(f"posting amounts are int fen, not {type(fen).__name__}")
         if fen == 0:
             raise LedgerError("a posting of zero")
-    if sum(fen for _account, fen in postings) != 0:
+    if sum(leg[1] for leg in postings) != 0:
         raise LedgerError("the entry does not balance")
 
 
 @transaction.atomic
 def post(
     kind: str,
-    postings: Iterable[tuple[LedgerAccount, int]],
+    postings: Iterable[tuple],
     *,
     reference: str = "",
     memo: str = "",
@@ -132,10 +153,11 @@ def post(
     corrects: JournalEntry | None = None,
     by=None,
 ) -> JournalEntry:
-    """Write one balanced entry (debits positive, credits negative, in fen)
-    in the caller's transaction; the same ``idempotency_key`` again returns
+    """Write one balanced entry (debits positive, credits negative, in fen;
+    each posting ``(account, fen)`` or ``(account, fen, order, line)``) in
+    the caller's transaction; the same ``idempotency_key`` again returns
     the entry already written."""
-    postings = [(acct, fen) for acct, fen in postings]
+    postings = _legs(postings)
     _check(postings)
     if idempotency_key:
         existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
@@ -152,7 +174,8 @@ def post(
                 created_by=by,
             )
             Posting.objects.bulk_create(
-                Posting(entry=entry, account=acct, amount=fen) for acct, fen in postings
+                Posting(entry=entry, account=acct, amount=fen, order=order, line=line)
+                for acct, fen, order, line in postings
             )
     except IntegrityError:
         if idempotency_key:
@@ -166,7 +189,10 @@ def post(
 
 def reverse(entry: JournalEntry, *, memo: str = "", by=None) -> JournalEntry:
     """A correction: a new entry with every posting of ``entry`` negated."""
-    postings = [(p.account, -p.amount) for p in entry.postings.select_related("account")]
+    postings = [
+        (p.account, -p.amount, p.order, p.line)
+        for p in entry.postings.select_related("account", "order", "line")
+    ]
     return post(
         f"{entry.kind}-reversal",
         postings,

@@ -1,11 +1,13 @@
 """The payment methods a buyer can choose at checkout.
 
-Cash on delivery (货到付款) is always offered. The money issue adds Stripe's
-card, Alipay and WeChat Pay here, offered only when Stripe keys are set.
+Cash on delivery (货到付款) is always offered. Stripe's WeChat Pay, Alipay
+and card are offered when both Stripe keys are set, in the order (and only
+those) named by ``WANGNONG_ONLINE_PAYMENT_METHODS``.
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -42,13 +44,53 @@ STATION_CASH = PaymentMethod(
 )
 
 
+# Online, through Stripe PaymentIntents (code = Stripe's payment method type).
+WECHAT_PAY = PaymentMethod(
+    code="wechat_pay",
+    label=_("微信支付"),
+    description=_("用微信扫码付款。"),
+    is_online=True,
+    source_code="stripe-wechat_pay",
+)
+ALIPAY = PaymentMethod(
+    code="alipay",
+    label=_("支付宝"),
+    description=_("跳转到支付宝完成付款，付款后自动返回。"),
+    is_online=True,
+    source_code="stripe-alipay",
+)
+CARD = PaymentMethod(
+    code="card",
+    label=_("银行卡"),
+    description=_("用银行卡（Visa、Mastercard、银联等）在线付款。"),
+    is_online=True,
+    source_code="stripe-card",
+)
+ONLINE_METHODS = {m.code: m for m in (WECHAT_PAY, ALIPAY, CARD)}
+
+
+def online_payments_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_PUBLISHABLE_KEY)
+
+
+def online_methods() -> list[PaymentMethod]:
+    """The online methods offered now: none without Stripe keys."""
+    if not online_payments_configured():
+        return []
+    return [
+        ONLINE_METHODS[code]
+        for code in settings.WANGNONG_ONLINE_PAYMENT_METHODS
+        if code in ONLINE_METHODS
+    ]
+
+
 def available_methods() -> list[PaymentMethod]:
-    return [COD]
+    return [*online_methods(), COD]
 
 
 def recorded_methods() -> list[PaymentMethod]:
-    """Every method an order may have been paid with."""
-    return [*available_methods(), STATION_CASH]
+    """Every method an order may have been paid with (offered now or not)."""
+    return [*ONLINE_METHODS.values(), COD, STATION_CASH]
 
 
 def get_method(code: str | None) -> PaymentMethod | None:
