@@ -22,6 +22,9 @@ install: $(BIN)/.installed
 ## on loopback and celery beat's periodic tasks in runserver's own process
 ## (config/inprocess_beat.py). Ctrl-C stops both; a simulator already answering
 ## on SIM_PORT (another `make run`) is used instead of starting a second one.
+## Without STRIPE_SECRET_KEY in the environment, online payment (WeChat Pay,
+## Alipay, card) goes to the local Stripe simulator (shop/payment/
+## stripe_simulator.py) on STRIPE_SIM_PORT, with test keys, as a third process.
 SIM_PORT ?= 8765
 SIM_ADVANCE ?= 20
 SIM_URL := http://127.0.0.1:$(SIM_PORT)
@@ -29,14 +32,30 @@ run: export WANGNONG_DEMO_CARRIER_URL = $(SIM_URL)
 run: export WANGNONG_SITE_URL = http://$(HOST):$(PORT)
 # No broker: a failed hand-off waits for the sweep, so sweep idle rows after a minute.
 run: export WANGNONG_OUTBOX_RESEND_AFTER = 60
+STRIPE_SIM_PORT ?= 12111
+STRIPE_SIM_URL := http://127.0.0.1:$(STRIPE_SIM_PORT)
+ifeq ($(STRIPE_SECRET_KEY),)
+STRIPE_SIM := 1
+run: export STRIPE_SECRET_KEY = sk_test_wangnong
+run: export STRIPE_PUBLISHABLE_KEY = pk_test_wangnong
+run: export STRIPE_WEBHOOK_SECRET = whsec_test_wangnong
+run: export STRIPE_API_BASE = $(STRIPE_SIM_URL)
+endif
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	@sim=; trap 'test -z "$$sim" || kill $$sim 2>/dev/null' EXIT; trap 'exit 130' INT TERM HUP; \
+	@sim=; pay=; trap 'test -z "$$sim" || kill $$sim 2>/dev/null; test -z "$$pay" || kill $$pay 2>/dev/null' EXIT; trap 'exit 130' INT TERM HUP; \
 	if $(BIN)/python -c "import urllib.request as u; u.build_opener(u.ProxyHandler({})).open('$(SIM_URL)/_control/stats', timeout=2)" 2>/dev/null; then \
 	  echo "Carrier simulator already running on $(SIM_URL): using it."; \
 	else \
 	  $(BIN)/python manage.py carrier_simulator --port $(SIM_PORT) --auto-advance $(SIM_ADVANCE) & sim=$$!; \
+	fi; \
+	if [ -n "$(STRIPE_SIM)" ]; then \
+	  if $(BIN)/python -c "import urllib.request as u; u.build_opener(u.ProxyHandler({})).open('$(STRIPE_SIM_URL)/_control/state', timeout=2)" 2>/dev/null; then \
+	    echo "Stripe simulator already running on $(STRIPE_SIM_URL): using it."; \
+	  else \
+	    $(BIN)/python manage.py stripe_simulator --port $(STRIPE_SIM_PORT) & pay=$$!; \
+	  fi; \
 	fi; \
 	DJANGO_DEBUG=1 WANGNONG_INPROCESS_BEAT=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

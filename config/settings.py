@@ -212,6 +212,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "logistics.purge_webhook_nonces",
         "schedule": 1800.0,
     },
+    # Yesterday's Stripe balance transactions against the ledger, once a day:
+    # asked every half hour, the first run of the day does it (intervals, not
+    # crontabs, as config/inprocess_beat.py runs intervals).
+    "payment-reconcile-stripe": {"task": "payment.reconcile_stripe", "schedule": 1800.0},
+    # Settlement statements for the period just ended (weekly, Sunday cut-off):
+    # idempotent, so every half hour; the first run after the cut-off makes
+    # them and a missed run is made up (shop/payment/tasks.py).
+    "payment-generate-statements": {"task": "payment.generate_statements", "schedule": 1800.0},
+    # Online payments paid but not placed, or refused but not yet refunded
+    # (shop/payment/complete_payment.py): retried every minute.
+    "payment-complete-pending": {"task": "payment.complete_pending", "schedule": 60.0},
 }
 # Task modules autodiscovery (which only finds tasks.py) would miss.
 CELERY_IMPORTS = [
@@ -220,6 +231,8 @@ CELERY_IMPORTS = [
     "cooperatives.notifications",
     "stations.notifications",
     "logistics.tasks",
+    "shop.payment.reconciliation",
+    "shop.payment.completion_tasks",
 ]
 
 # --- Auth -------------------------------------------------------------------
@@ -309,6 +322,8 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # take (connect, read) before it counts as unreachable.
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=10.0)
+# Stripe.js, loaded only on the card payment page.
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # Online methods offered at checkout (when the keys above are set), in order.
 WANGNONG_ONLINE_PAYMENT_METHODS = env.list(
     "WANGNONG_ONLINE_PAYMENT_METHODS", default=["wechat_pay", "alipay", "card"]
@@ -334,10 +349,12 @@ OSCAR_INITIAL_ORDER_STATUS = "pending"
 OSCAR_INITIAL_LINE_STATUS = "pending"
 OSCAR_ORDER_STATUS_PIPELINE = {
     "pending": ("processing", "cancelled"),
-    "processing": ("shipped", "cancelled"),
-    "shipped": ("delivered",),
-    "delivered": (),
+    "processing": ("shipped", "cancelled", "refunded"),
+    "shipped": ("delivered", "refunded"),
+    "delivered": ("refunded",),
     "cancelled": (),
+    # Every line refunded or cancelled (shop/payment/refunds.py).
+    "refunded": (),
 }
 # Each order line is fulfilled by its cooperative (cooperatives/fulfilment.py):
 # 待接单 → 已接单 → 已打包 → 已交寄 (handed to the carrier) → 已送达, or 已取消.
@@ -347,9 +364,11 @@ OSCAR_LINE_STATUS_PIPELINE = {
     "pending": ("accepted", "cancelled"),
     "accepted": ("packed", "cancelled"),
     "packed": ("shipped", "cancelled"),
-    "shipped": ("delivered",),
-    "delivered": (),
+    "shipped": ("delivered", "refunded"),
+    "delivered": ("refunded",),
     "cancelled": (),
+    # Refunded in full after hand-over (before it, a refund cancels the line).
+    "refunded": (),
 }
 # Chinese addresses: name, detail line, the division (province..town) and a
 # mobile phone; no post code required.
@@ -431,6 +450,20 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
                 "access_fn": _staff_only,
             },
         ],
+    },
+    # Refunds and online payments needing attention (shop/payment/dashboard/).
+    {
+        "label": _("支付与退款"),
+        "icon": "fas fa-money-bill-wave",
+        "url_name": "payments-dashboard:overview",
+        "access_fn": _staff_only,
+    },
+    # Cooperatives' and stations' settlement statements (shop/payment/dashboard/).
+    {
+        "label": _("结算单"),
+        "icon": "fas fa-file-invoice-dollar",
+        "url_name": "settlements-dashboard:list",
+        "access_fn": _staff_only,
     },
 ]
 PHONENUMBER_DEFAULT_REGION = "CN"

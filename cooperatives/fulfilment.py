@@ -6,7 +6,8 @@ the order *line*, moved along Oscar's line pipeline
 ``Line.set_status``:
 
     pending 待接单 → accepted 已接单 → packed 已打包 → shipped 已交寄
-    (handed to the carrier) → delivered 已送达; cancelled 已取消
+    (handed to the carrier) → delivered 已送达; cancelled 已取消;
+    refunded 已退款 (refunded in full after hand-over, shop/payment/refunds.py)
 
 Oscar records nothing about who changed a line, so each change also writes a
 FulfilmentEvent. The order follows its lines: it becomes ``processing`` once
@@ -34,6 +35,9 @@ PACKED = "packed"
 SHIPPED = "shipped"  # handed to the carrier
 DELIVERED = "delivered"
 CANCELLED = "cancelled"
+REFUNDED = "refunded"  # refunded in full after hand-over (shop/payment/refunds.py)
+# Lines that no longer count towards the order's progress.
+SETTLED = {CANCELLED, REFUNDED}
 
 # Order statuses (keys of OSCAR_ORDER_STATUS_PIPELINE).
 ORDER_PENDING = "pending"
@@ -47,6 +51,7 @@ STATUS_LABELS = {
     SHIPPED: gettext_lazy("已交寄"),
     DELIVERED: gettext_lazy("已送达"),
     CANCELLED: gettext_lazy("已取消"),
+    REFUNDED: gettext_lazy("已退款"),
 }
 
 # What a cooperative member may do in the portal: action → target status.
@@ -126,7 +131,7 @@ def _consume_allocation(line) -> None:
 
 def _follow_lines(order) -> None:
     """Move the order forward to match its lines (never backwards)."""
-    statuses = set(order.lines.values_list("status", flat=True)) - {CANCELLED}
+    statuses = set(order.lines.values_list("status", flat=True)) - SETTLED
     if not statuses:
         return
     if statuses <= {SHIPPED, DELIVERED}:
@@ -191,9 +196,42 @@ def _carrier_moves(lines, steps: dict[str, str], target: str) -> None:
             _order_delivered(order)
 
 
+def follow_lines(order) -> None:
+    """The order follows its lines after one of them left the pipeline (a
+    refund cancelled it or marked it refunded): shipped, or delivered (and
+    cash on delivery collected) when the lines still going are."""
+    _follow_lines(order)
+    _order_delivered(order)
+
+
 def _order_delivered(order) -> None:
-    statuses = set(order.lines.values_list("status", flat=True)) - {CANCELLED}
+    statuses = set(order.lines.values_list("status", flat=True)) - SETTLED
     if statuses == {DELIVERED} and order.status == ORDER_SHIPPED:
         order.set_status("delivered")
         # Cash on delivery: the courier (or the station) has the cash now.
         accounting.record_cod_collected(order)
+
+
+# --- When lines were delivered (for settlement: shop/payment/settlement.py) ---------
+
+
+def lines_delivered_before(moment):
+    """A subquery of the ids of order lines delivered before ``moment``:
+    the time of their FulfilmentEvent to "delivered", which stays when a
+    refund later marks the line refunded. Settlement counts a cooperative's
+    return window from it."""
+    return FulfilmentEvent.objects.filter(to_status=DELIVERED, changed_at__lt=moment).values(
+        "line_id"
+    )
+
+
+def delivered_at(line_ids) -> dict:
+    """``{line id: when it was delivered}`` for those of ``line_ids`` that were
+    (the first delivery event, if a line somehow has two)."""
+    found: dict = {}
+    events = FulfilmentEvent.objects.filter(line_id__in=list(line_ids), to_status=DELIVERED)
+    for line_id, changed_at in events.order_by("changed_at", "pk").values_list(
+        "line_id", "changed_at"
+    ):
+        found.setdefault(line_id, changed_at)
+    return found

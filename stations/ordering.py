@@ -13,6 +13,7 @@ any refusal rolls all of it back and leaves the basket as it was.
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -29,7 +30,7 @@ from shop.address.chinese import copy_division_names
 from shop.order.utils import OrderNumberGenerator
 from shop.partner.exceptions import InsufficientStock
 from shop.partner.strategy import Selector
-from shop.payment import accounting
+from shop.payment import accounting, ledger, refunds
 from shop.payment.methods import STATION_CASH
 from shop.shipping.repository import CarrierDelivery, station_delivery
 from stations import audit, cash, commission
@@ -338,44 +339,68 @@ def cancel_assisted_order(station_order: StationOrder, staff_user, reason: str) 
                 _("“%(title)s”已经发出，订单不能取消；请等包裹到站后按退货处理。")
                 % {"title": shipped[0].title}
             )
-        for line in lines:
+        # The money first, through the one refund service (the order's lock
+        # is ours already): everything still refundable goes back as cash,
+        # in the ledger and Oscar's payment records; a line refunded in full
+        # is cancelled there and its stock released.
+        left = refunds.refundable(order)
+        money = None
+        if left.total > 0:
+            money = refunds.refund_locked(
+                order,
+                lines=left.lines,
+                shipping=left.shipping,
+                reason=reason,
+                by=staff_user,
+                token=uuid.uuid4(),
+            )
+        # Lines the refund did not cancel (nothing left to refund on them).
+        for line in order.lines.select_related("stockrecord").exclude(status="cancelled"):
             line.set_status("cancelled")
             if line.stockrecord is not None:
                 line.stockrecord.cancel_allocation(line.quantity)
         if "cancelled" in order.available_statuses():
             order.set_status("cancelled")
-        for source in order.sources.all():
-            refundable = source.amount_available_for_refund
-            if refundable > 0:
-                source.refund(refundable, reference=order.number)
-        now = timezone.now()
-        StationOrder.objects.filter(pk=locked.pk).update(
-            cancelled_at=now, cancelled_by=staff_user, cancel_reason=reason
-        )
-        locked.cancelled_at, locked.cancelled_by, locked.cancel_reason = now, staff_user, reason
-        locked.parcels.exclude(status=Parcel.Status.HANDED_OVER).update(
-            status=Parcel.Status.CANCELLED
-        )
-        logistics_shipments.remove_lines(order, by=staff_user, reason=reason)
-        refund = cash.record_refund(locked, staff_user, locked.total, note=reason)
-        accounting.reverse_station_commission(locked, by=staff_user)
-        audit.record(
-            station=locked.station,
-            actor=staff_user,
-            action=audit.Action.ORDER_CANCELLED,
-            resident=locked.resident,
-            order=order,
-            reason=reason,
-        )
+        mark_cancelled(locked, order, staff_user, reason)
+        refunded = ledger.from_fen(money.amount) if money is not None else Decimal("0.00")
+        if refunded > 0:
+            cash.record_refund(locked, staff_user, refunded, note=reason)
         audit.record(
             station=locked.station,
             actor=staff_user,
             action=audit.Action.CASH_REFUNDED,
             resident=locked.resident,
             order=order,
-            amount=-refund.amount,
+            amount=refunded,
         )
     return locked
+
+
+def mark_cancelled(station_order: StationOrder, order, by, reason: str) -> None:
+    """The station's side of an order that has been cancelled (by the
+    station, or refunded in full before hand-over by platform staff): the
+    record says so, parcels not handed over are cancelled, shipments lose
+    its lines, the commission lapses, and the audit log has it. The caller
+    holds the station and order locks; the money is already refunded."""
+    now = timezone.now()
+    StationOrder.objects.filter(pk=station_order.pk).update(
+        cancelled_at=now, cancelled_by=by, cancel_reason=reason[:200]
+    )
+    station_order.cancelled_at, station_order.cancelled_by = now, by
+    station_order.cancel_reason = reason[:200]
+    station_order.parcels.exclude(status=Parcel.Status.HANDED_OVER).update(
+        status=Parcel.Status.CANCELLED
+    )
+    logistics_shipments.remove_lines(order, by=by, reason=reason)
+    accounting.reverse_station_commission(station_order, by=by)
+    audit.record(
+        station=station_order.station,
+        actor=by,
+        action=audit.Action.ORDER_CANCELLED,
+        resident=station_order.resident,
+        order=order,
+        reason=reason,
+    )
 
 
 def log_receipt_printed(station_order: StationOrder, staff_user) -> None:

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models.signals import post_migrate
 
 from tests import factories
+from tests.stripe_fixtures import stripe_sim, stripe_sim_session, stripe_sim_shared  # noqa: F401
 
 
 def pytest_sessionstart(session):

@@ -151,6 +151,15 @@ class OrderLineDetailView(CooperativePortalMixin, DetailView):
             .select_related("carrier", "station")
             .order_by("pk")
         ]
+        # Refunds of the cooperative's lines of this order (the refund view
+        # extends this one, hence imported here).
+        from cooperatives.portal.refunds import refund_context
+
+        ctx.update(
+            refund_context(
+                self.cooperative, self.membership, line, getattr(self, "refund_form", None)
+            )
+        )
         return ctx
 
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("imports/", include("cooperatives.portal.imports_urls")),
     path("orders/", include("cooperatives.portal.orders_urls")),
     path("shipments/", include("cooperatives.portal.shipments_urls")),
+    path("statements/", include("cooperatives.portal.statements_urls")),
     path("profile/", include("cooperatives.portal.profile_urls")),
 ]

@@ -16,9 +16,10 @@ from oscar.apps.checkout.exceptions import FailedPreCondition
 
 from logistics import shipments as logistics_shipments
 from logistics.planning import plan_basket
+from shop.checkout import pay_views
 from shop.checkout.forms import PaymentMethodForm
 from shop.partner.exceptions import InsufficientStock
-from shop.payment import accounting, methods
+from shop.payment import accounting, methods, start_payment
 from shop.payment.cash import cod_source
 from shop.shipping.repository import address_division, plan_of
 
@@ -116,7 +117,36 @@ class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
                 % {"new": total, "old": shown},
             )
             return http.HttpResponseRedirect(reverse("checkout:preview"))
+        method = self.get_payment_method()
+        if method is not None and method.is_online:
+            return self.start_online_payment(method, submission)
         return self.submit(**submission)
+
+    def start_online_payment(self, method, submission):
+        """Online methods do not place the order here: the basket is frozen,
+        the order number reserved and a Stripe PaymentIntent created; the
+        order is placed when Stripe has the money (shop/payment/
+        complete_payment.py). Stripe unreachable: the preview again, with
+        the basket as it was."""
+        request = self.request
+        basket = submission["basket"]
+        try:
+            payment = start_payment.start(
+                basket=basket,
+                user=request.user,
+                method=method,
+                submission=submission,
+                guest_email=submission["order_kwargs"].get("guest_email") or "",
+                return_url=lambda token: request.build_absolute_uri(
+                    reverse("checkout:pay-return", kwargs={"token": token})
+                ),
+            )
+        except start_payment.PaymentNotStarted as exc:
+            return self.render_preview(request, error=str(exc))
+        self.checkout_session.set_order_number(payment.order_number)
+        self.checkout_session.set_submitted_basket(basket)
+        pay_views.remember(request, payment)
+        return http.HttpResponseRedirect(reverse("checkout:pay", kwargs={"token": payment.token}))
 
     def handle_payment(self, order_number, total, **kwargs):
         method = self.get_payment_method()

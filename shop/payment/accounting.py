@@ -192,7 +192,8 @@ def _commission_back(line, amount: int, refund: Refund) -> int:
     if earned <= 0:
         return 0
     refunded_before = (
-        RefundLine.objects.filter(line=line, refund__status=Refund.Status.SUCCEEDED)
+        RefundLine.objects.filter(line=line)
+        .exclude(refund__status=Refund.Status.FAILED)
         .exclude(refund=refund)
         .aggregate(s=Sum("amount"))["s"]
         or 0
@@ -233,6 +234,11 @@ def record_refund(refund: Refund, *, by=None) -> JournalEntry:
         idempotency_key=f"refund:{refund.pk}",
         by=by or refund.requested_by,
     )
+
+
+def refund_entry(refund: Refund) -> JournalEntry | None:
+    """The ledger entry ``record_refund`` wrote for ``refund``, if any."""
+    return JournalEntry.objects.filter(idempotency_key=f"refund:{refund.pk}").first()
 
 
 def record_unplaced_payment(payment) -> JournalEntry:

@@ -244,11 +244,13 @@ class StripePayment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Forward only: a later status never gives way to an earlier one.
+    # Forward only: a later status never gives way to an earlier one. A
+    # payment that was processing can fail (bank transfer, wallet timeout);
+    # one that failed is retried by a new attempt, which is a new payment.
     STATUS_RANK = {
         Status.CREATED: 0,
-        Status.FAILED: 1,
-        Status.PROCESSING: 2,
+        Status.PROCESSING: 1,
+        Status.FAILED: 2,
         Status.AUTHORISED: 3,
         Status.CANCELED: 4,
         Status.SUCCEEDED: 5,

@@ -12,4 +12,5 @@ urlpatterns = [
     path("parcels/", include("stations.portal.parcels_urls")),
     path("cash/", include("stations.portal.cash_urls")),
     path("commission/", include("stations.portal.commission_urls")),
+    path("statements/", include("stations.portal.statements_urls")),
 ]

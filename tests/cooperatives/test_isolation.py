@@ -46,6 +46,8 @@ from cooperatives.models import Certification, CooperativePhoto, ImportJob, Memb
 from cooperatives.portal import members
 from cooperatives.portal.access import CooperativePortalMixin
 from logistics import shipments as logistics_shipments
+from shop.payment import settlement
+from shop.payment.models import Statement
 from tests import factories, isolation
 from tests.cooperatives.conftest import manager_of
 from tests.cooperatives.order_helpers import order_of
@@ -83,6 +85,7 @@ KWARG_VALUES = {
     "product_pk": lambda objs: objs["product"].pk,
     "image_pk": lambda objs: objs["product_image"].pk,
     "job_pk": lambda objs: objs["import_job"].pk,
+    "statement_number": lambda objs: objs["statement"].number,
 }
 
 # URL name → why it is deliberately not scoped to the user's cooperative.
@@ -141,6 +144,14 @@ def objects_of(coop, tag: str) -> dict:
     job = ImportJob(cooperative=coop, original_name=f"独有导入{tag}.csv")
     job.file.save(f"import-{tag}.csv", ContentFile(b"sku,title\n"), save=True)
     membership = coop.memberships.get(role=Membership.Role.MEMBER)
+    day = timezone.localdate() - timedelta(days=1)
+    statement = Statement.objects.create(
+        number=settlement.statement_number(Statement.Party.COOPERATIVE, coop.partner_id, day),
+        party=Statement.Party.COOPERATIVE,
+        partner=coop.partner,
+        period_start=day,
+        period_end=day,
+    )
     return {
         "product": product,
         "parent": parent,
@@ -155,6 +166,7 @@ def objects_of(coop, tag: str) -> dict:
         "order_line": order.lines.get(),
         "import_job": job,
         "shipment": shipment,
+        "statement": statement,
         "markers": [
             f"独有商品{tag}",
             f"独有礼盒{tag}",
@@ -167,6 +179,7 @@ def objects_of(coop, tag: str) -> dict:
             membership.user.username,
             order.number,
             f"ISOTRK{tag}",
+            statement.number,
         ],
     }
 
@@ -268,6 +281,10 @@ def test_every_portal_url_is_scoped_to_the_users_cooperative(world):
         "coop:shipment-label",
         "coop:shipment-tracking-number",
         "coop:shipment-close",
+        "coop:statements",
+        "coop:statement",
+        "coop:statement-pdf",
+        "coop:statement-csv",
     ):
         assert name in checked, f"{name} was not swept"
     print(f"\nisolation sweep: {len(checked)} portal URLs checked")

@@ -41,9 +41,12 @@ from decimal import Decimal
 import pytest
 from django.http import HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views import View
 from oscar.core.loading import get_model
 
+from shop.payment import settlement
+from shop.payment.models import Statement
 from stations import cash, ordering, parcels
 from stations.access import StationPortalMixin
 from stations.models import AuditEvent, CashEntry, DayClose, Parcel, Resident, StationOrder
@@ -86,6 +89,7 @@ KWARG_VALUES = {
     "resident_pk": lambda objs: objs["resident"].pk,
     "order_pk": lambda objs: objs["station_order"].pk,
     "close_pk": lambda objs: objs["day_close"].pk,
+    "statement_number": lambda objs: objs["statement"].number,
 }
 
 # URL name → why it is deliberately not scoped to the user's station.
@@ -124,6 +128,9 @@ def objects_of(station, produce, tag: str) -> dict:
     # Something in the resident's basket.
     basket = ordering.resident_basket(resident)
     ordering.add_product(basket, produce["crab"], 1)
+    # Its settlement statement for today (its commissions so far).
+    settlement.generate_statements(timezone.localdate())
+    statement = Statement.objects.get(station=station)
     return {
         "station": station,
         "staff": staff,
@@ -135,6 +142,7 @@ def objects_of(station, produce, tag: str) -> dict:
         "day_close": day_close,
         "basket": basket,
         "line": basket.lines.get(),
+        "statement": statement,
         "markers": [
             station.name,
             f"独有居民{tag}",
@@ -143,6 +151,7 @@ def objects_of(station, produce, tag: str) -> dict:
             resident.phone,
             resident.phone[-4:] and f"{resident.phone[:3]}****{resident.phone[-4:]}",
             *(so.order.number for so in (station_order, waiting, cancelled, later)),
+            statement.number,
         ],
     }
 
@@ -325,6 +334,10 @@ def test_every_portal_url_is_scoped_to_the_users_station(world):
         "station:cash",
         "station:cash-close",
         "station:commission",
+        "station:statements",
+        "station:statement",
+        "station:statement-pdf",
+        "station:statement-csv",
     ):
         assert name in checked, f"{name} was not swept"
     print(f"\nisolation sweep: {len(checked)} station portal URLs checked")

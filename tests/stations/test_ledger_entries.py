@@ -58,3 +58,32 @@ def test_remittance_moves_cash_in_transit_to_the_bank(station_setup, django_user
     assert balance("bank:platform") == 1500
     assert balance("cash:in-transit") == ledger.to_fen(so.total) - 1500
     assert ledger.trial_balance() == 0
+
+
+def test_a_full_refund_by_platform_staff_cancels_the_station_order(
+    station_setup, django_user_model
+):
+    import uuid
+
+    from shop.payment import refunds
+    from stations.models import Parcel
+
+    station, resident, produce = station_setup
+    so = assisted_order(station, resident, [(produce["radish"], 1), (produce["crab"], 1)])
+    clerk = django_user_model.objects.create_user("finance", "f@example.com", "x", is_staff=True)
+    left = refunds.refundable(so.order)
+    refunds.refund(
+        so.order,
+        lines=left.lines,
+        shipping=left.shipping,
+        reason="居民不要了",
+        by=clerk,
+        token=uuid.uuid4(),
+    )
+    so.refresh_from_db()
+    assert so.is_cancelled and so.cancelled_by == clerk
+    assert not so.parcels.exclude(status=Parcel.Status.CANCELLED).exists()
+    assert balance(f"station-pending:{station.pk}") == 0
+    assert balance("cash:in-transit") == 0
+    assert cash.outstanding_balance(station) == 0
+    assert ledger.trial_balance() == 0

@@ -19,6 +19,7 @@ ORDER_STATUS_LABELS = {
     "shipped": _("已发货"),
     "delivered": _("已送达"),
     "cancelled": _("已取消"),
+    "refunded": _("已退款"),
 }
 
 

@@ -5,7 +5,8 @@ draws a photo for each product (shop/catalogue/demo_images.py), configures
 the carriers (logistics/demo.py: three served by the carrier simulator, one
 manual), adds the village service stations with their staff and residents
 (stations/demo.py), sets up the sites and the Wagtail home page (cms/demo.py)
-and a local superuser. Every demo cooperative is a verified Cooperative
+and a local superuser, and finally gives one cooperative delivered orders
+and settlement statements, one of them paid (shop/payment/demo.py). Every demo cooperative is a verified Cooperative
 with a manager account (``coop-<partner code>``), and one more cooperative
 waits in the review queue, so the staff dashboard has something to review.
 Every demo station has a staff account (``station-<village code>``).
@@ -556,6 +557,12 @@ class Command(BaseCommand):
         cms_created = setup_cms(featured_product_ids=featured, category_ids=top_categories)
         loader.created.update(cms_created)
         loader.ensure_admin()
+
+        # Delivered demo orders and a cooperative's settlement statements,
+        # one paid (shop/payment/demo.py); after the admin, who pays it.
+        from shop.payment import demo as payment_demo
+
+        loader.created.update(payment_demo.load(self.stdout))
 
         top_level = Product.objects.filter(parent__isnull=True).count()
         indexed = ProductSearchDocument.objects.count()
