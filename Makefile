@@ -89,8 +89,9 @@ clean:
 ## make bench: on their own PostgreSQL database, the station portal benchmark
 ## (5,000 residents, 20,000 orders) and the logistics hand-off reliability run
 ## (1,000 shipments from 300 orders, a failing carrier simulator, Celery workers
-## on a Redis broker — BENCH_BROKER_URL is flushed — one killed midway);
-## results in bench/results/.
+## on a Redis broker — BENCH_BROKER_URL is flushed — one killed midway) and the
+## coverage and sales statistics (100,000 orders, every administrative village:
+## the snapshot task and the statistics page); results in bench/results/.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong_bench
 BENCH_BROKER_URL ?= redis://127.0.0.1:6379/7
 bench: install services
@@ -101,4 +102,6 @@ bench: install services
 	  $(BIN)/python manage.py migrate --noinput && \
 	  $(BIN)/python bench/station_portal.py --write bench/results/station-portal-$$(date +%F).md && \
 	  $(BIN)/python bench/logistics_reliability.py --broker $(BENCH_BROKER_URL) \
-	    --write bench/results/logistics-reliability-$$(date +%F).md'
+	    --write bench/results/logistics-reliability-$$(date +%F).md && \
+	  $(BIN)/python bench/cms_statistics.py --orders 100000 \
+	    --write bench/results/cms-statistics-$$(date +%F).md'

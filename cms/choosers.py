@@ -20,5 +20,14 @@ class CategoryChooserViewSet(ChooserViewSet):
     edit_item_text = _("编辑分类")
 
 
+class CooperativeChooserViewSet(ChooserViewSet):
+    model = "cooperatives.Cooperative"
+    icon = "group"
+    choose_one_text = _("选择合作社")
+    choose_another_text = _("换一个合作社")
+    edit_item_text = _("编辑合作社")
+
+
 product_chooser_viewset = ProductChooserViewSet("product_chooser")
+cooperative_chooser_viewset = CooperativeChooserViewSet("cooperative_chooser")
 category_chooser_viewset = CategoryChooserViewSet("category_chooser")

@@ -1,4 +1,6 @@
-"""The demo's Wagtail pages: the home page, an about page and the site record.
+"""The demo's Wagtail pages: the home page, an about page, the programme's
+training, news and statistics sections (cms/demo_programme.py) and the site
+record.
 
 Called by ``manage.py load_demo`` after the catalogue is loaded. Idempotent:
 the pages are only created when there is no HomePage yet, so an editor's
@@ -150,11 +152,15 @@ def _ensure_site(home: HomePage, created: Counter) -> None:
         site.save()
 
 
-def setup_cms(*, featured_product_ids, category_ids) -> Counter:
-    """Create the home and about pages if missing and point the Site at home.
+def setup_cms(*, featured_product_ids, category_ids, images: bool = False) -> Counter:
+    """Create the home and about pages if missing, point the Site at home,
+    and add what is missing of the programme's sections (training courses,
+    news, statistics: cms/demo_programme.py; pictures only with ``images``).
 
     Returns counts of what was created.
     """
+    from cms.demo_programme import setup_programme
+
     created: Counter = Counter()
     with transaction.atomic():
         home = HomePage.objects.first()
@@ -183,4 +189,5 @@ def setup_cms(*, featured_product_ids, category_ids) -> Counter:
             about.save_revision().publish()
             created["pages"] += 1
         _ensure_site(home, created)
+        created.update(setup_programme(home, images=images))
     return created

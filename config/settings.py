@@ -223,6 +223,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Online payments paid but not placed, or refused but not yet refunded
     # (shop/payment/complete_payment.py): retried every minute.
     "payment-complete-pending": {"task": "payment.complete_pending", "schedule": 60.0},
+    # Wagtail's scheduled publishing (go-live / expiry dates on pages):
+    # cms/tasks.py runs `manage.py publish_scheduled` every ten minutes.
+    "cms-publish-scheduled": {"task": "cms.publish_scheduled", "schedule": 600.0},
+    # The statistics page's figures (cms/statistics.py), a snapshot every
+    # quarter of an hour; the page says "as of" when.
+    "cms-compute-statistics": {"task": "cms.compute_statistics", "schedule": 900.0},
 }
 # Task modules autodiscovery (which only finds tasks.py) would miss.
 CELERY_IMPORTS = [

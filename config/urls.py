@@ -12,6 +12,7 @@ from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms import statistics_views
 from config import health, views
 
 # Oscar's root patterns without its "/" redirect to the catalogue and without
@@ -40,6 +41,8 @@ urlpatterns = [
     path("station/", include("stations.portal.urls")),
     path("logistics/", include("logistics.urls")),
     path("payments/", include("shop.payment.urls")),
+    path("", include("cms.learning_urls")),  # /learning/, /certificates/
+    path("statistics/figures.csv", statistics_views.figures_csv, name="statistics-csv"),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(oscar_urls)),
 ]

@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 CODE_LENGTHS = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
 
 
+# How the NBS data names a villagers' committee (an administrative village):
+# 3,422 names end 村委会, 108 村民委员会 and 2 （村委会） in Tianjin.
+ADMINISTRATIVE_VILLAGE_SUFFIXES = ("村委会", "村民委员会", "（村委会）")
+
+
 class Division(models.Model):
     class Level(models.IntegerChoices):
         PROVINCE = 1, _("省")
@@ -49,5 +54,8 @@ class Division(models.Model):
 
     @property
     def is_administrative_village(self) -> bool:
-        """A villagers' committee (村委会), as opposed to an urban community."""
-        return self.level == self.Level.VILLAGE and self.name.endswith("村委会")
+        """A villagers' committee (村委会, also written 村民委员会 or with the
+        word in brackets), as opposed to an urban community (居委会)."""
+        return self.level == self.Level.VILLAGE and self.name.endswith(
+            ADMINISTRATIVE_VILLAGE_SUFFIXES
+        )

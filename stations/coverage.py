@@ -18,25 +18,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 
-from divisions.models import Division
+from divisions.models import ADMINISTRATIVE_VILLAGE_SUFFIXES, Division
 from stations.models import Station
 
 TIANJIN = "12"
 # Share of administrative villages the programme means to cover, in percent.
 TARGET_PERCENT = Decimal("80")
-# The name ending of a villagers' committee, as divisions.models recognises
-# one (Division.is_administrative_village); the query and the property must
-# agree.
-ADMINISTRATIVE_VILLAGE_SUFFIX = "村委会"
+# The name endings of a villagers' committee, as divisions.models recognises
+# one (Division.is_administrative_village); the query and the property agree.
 
 
 def administrative_villages(prefix: str = TIANJIN) -> QuerySet:
     """Administrative villages (村委会) whose code starts with ``prefix``."""
-    return Division.objects.filter(
-        level=Division.Level.VILLAGE,
-        code__startswith=prefix,
-        name__endswith=ADMINISTRATIVE_VILLAGE_SUFFIX,
-    )
+    named = Q()
+    for suffix in ADMINISTRATIVE_VILLAGE_SUFFIXES:
+        named |= Q(name__endswith=suffix)
+    return Division.objects.filter(named, level=Division.Level.VILLAGE, code__startswith=prefix)
 
 
 def _has_active_station() -> Exists:

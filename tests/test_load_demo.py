@@ -221,7 +221,13 @@ def test_sites_and_wagtail_home_page(demo):
     assert not Page.objects.filter(title="Welcome to your new Wagtail site!").exists()
 
     blocks = {block.block_type: block.value for block in home.intro}
-    assert set(blocks) == {"hero", "featured_products", "category_grid", "latest_products"}
+    assert set(blocks) == {
+        "hero",
+        "featured_products",
+        "category_grid",
+        "featured_courses",
+        "latest_products",
+    }
     assert blocks["hero"]["link_url"] == "/catalogue/"
     featured = list(blocks["featured_products"]["products"])
     assert len(featured) == 6 and all(isinstance(p, Product) for p in featured)

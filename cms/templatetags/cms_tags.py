@@ -47,11 +47,125 @@ def browsable_categories(categories):
 
 @register.simple_tag(takes_context=True)
 def menu_pages(context):
-    """Live pages directly under the site's home page marked "show in menus"."""
+    """Live pages directly under the site's home page marked "show in menus",
+    less those ``programme_nav`` already links to (no link twice)."""
     request = context.get("request")
     if request is None:
         return []
     site = Site.find_for_request(request)
     if site is None:
         return []
-    return list(Page.objects.child_of(site.root_page).live().public().in_menu().order_by("path"))
+    pages = Page.objects.child_of(site.root_page).live().public().in_menu().order_by("path")
+    listed = {link["page"].pk for link in programme_nav(context)}
+    return [page for page in pages if page.pk not in listed]
+
+
+# --- Programme, training ------------------------------------------------------
+
+PROGRAMME_NAV_CACHE = "_wangnong_programme_nav"
+# Browser-playable video types by file extension (cms/media_checks.py
+# accepts the same ones).
+VIDEO_MIME_TYPES = {
+    "mp4": "video/mp4",
+    "m4v": "video/mp4",
+    "webm": "video/webm",
+    "ogv": "video/ogg",
+}
+
+
+@register.simple_tag(takes_context=True)
+def programme_nav(context) -> list[dict]:
+    """Links to the training index, the programme news index and the
+    statistics page: the first live, public page of each type under the
+    request's site root, whatever editors called it or wherever they put it
+    (a StatisticsPage may sit anywhere). Cached on the request, so a page
+    that shows the navigation twice pays once: a few queries, never one per
+    page in the tree."""
+    request = context.get("request")
+    if request is None:
+        return []
+    cached = getattr(request, PROGRAMME_NAV_CACHE, None)
+    if cached is not None:
+        return cached
+    from cms.navigation import programme_links
+
+    links = programme_links(request)
+    setattr(request, PROGRAMME_NAV_CACHE, links)
+    return links
+
+
+@register.simple_tag
+def featured_courses(courses) -> list:
+    """The chosen courses that are live and public, in the editor's order,
+    with their cover images' renditions prefetched."""
+    from cms.models import CoursePage
+
+    ids = [c.pk for c in (courses or []) if c is not None and getattr(c, "pk", None)]
+    if not ids:
+        return []
+    found = (
+        CoursePage.objects.live()
+        .public()
+        .filter(pk__in=ids)
+        .select_related("cover_image")
+        .prefetch_related("cover_image__renditions")
+        .in_bulk()
+    )
+    return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
+
+
+@register.simple_tag
+def featured_cooperatives(cooperatives) -> list:
+    """The chosen cooperatives that are verified (only those have a public
+    page), in the editor's order."""
+    from cooperatives.models import Cooperative
+
+    ids = [c.pk for c in (cooperatives or []) if c is not None and getattr(c, "pk", None)]
+    if not ids:
+        return []
+    found = Cooperative.objects.filter(status=Cooperative.Status.VERIFIED).in_bulk(ids)
+    return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
+
+
+@register.simple_tag
+def lesson_neighbours(lesson) -> dict:
+    """The previous and next live lessons of ``lesson``'s course, in the
+    order editors arranged them."""
+    from cms.models import LessonPage
+
+    siblings = LessonPage.objects.sibling_of(lesson, inclusive=False).live()
+    return {
+        "previous": siblings.filter(path__lt=lesson.path).order_by("-path").first(),
+        "next": siblings.filter(path__gt=lesson.path).order_by("path").first(),
+    }
+
+
+@register.filter
+def video_mime(document) -> str:
+    """The ``type`` of a <source> for a video document ("video/mp4")."""
+    extension = (getattr(document, "file_extension", "") or "").lower()
+    return VIDEO_MIME_TYPES.get(extension, "video/mp4")
+
+
+@register.simple_tag(takes_context=True)
+def article_listing(context, index) -> dict:
+    """The programme index's articles for this request (cms/listing.py)."""
+    from cms.listing import article_listing as listing
+
+    return listing(index, context["request"])
+
+
+@register.simple_tag(takes_context=True)
+def course_listing(context, index) -> dict:
+    """The training index's courses for this request (cms/listing.py)."""
+    from cms.listing import course_listing as listing
+
+    return listing(index, context["request"])
+
+
+@register.simple_tag
+def course_lessons(course) -> list:
+    """The course's live lessons with their quiz sizes (cms/listing.py)."""
+    from cms.listing import course_lessons as lessons
+
+    return lessons(course)

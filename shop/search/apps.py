@@ -16,7 +16,7 @@ class SearchConfig(OscarConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self):
-        from shop.search import signals  # noqa: F401  (keeps the index current)
+        from shop.search import page_signals, signals  # noqa: F401  (keep the index current)
 
         self.search_view = get_class("search.views", "ProductSearchView")
 

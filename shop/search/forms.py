@@ -20,7 +20,7 @@ class SearchForm(forms.Form):
         },
         widget=SearchInput(
             attrs={
-                "placeholder": _("搜索农产品、合作社、产地"),
+                "placeholder": _("搜索农产品、合作社、培训课程"),
                 "autocomplete": "off",
                 "enterkeyhint": "search",
             }

@@ -1,7 +1,8 @@
 """Build and store a product's search document.
 
 Called from signals when a product, its stock records, its cooperative or its
-categories change, and by ``manage.py rebuild_product_index`` after bulk loads.
+categories change, and by ``manage.py rebuild_product_index`` after bulk loads
+(which rebuilds the CMS pages' documents too).
 Only top-level products (standalone and parents) are indexed: browsing and
 search list those, and a parent's document includes its variants' titles.
 """
@@ -81,7 +82,11 @@ def index_product_ids(product_ids) -> None:
 
 
 def rebuild_index(batch_size: int = 500) -> int:
-    """Rebuild every top-level product's document; returns how many."""
+    """Rebuild every top-level product's document and every CMS page's
+    (shop/search/page_indexing.py); returns how many products."""
+    from shop.search.page_indexing import rebuild_page_index
+
+    rebuild_page_index()
     ids = list(Product.objects.filter(parent__isnull=True).values_list("pk", flat=True))
     ProductSearchDocument.objects.exclude(product_id__in=ids).delete()
     for start in range(0, len(ids), batch_size):

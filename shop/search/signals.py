@@ -16,41 +16,56 @@ ProductCategory = get_model("catalogue", "ProductCategory")
 
 
 class _Pending:
-    """Product ids waiting for the current transaction to commit."""
+    """Ids waiting for the current transaction to commit, and the function
+    that indexes them."""
 
-    def __init__(self):
+    def __init__(self, index_ids):
         self.ids: set[int] = set()
         self.flushed = False
+        self.index_ids = index_ids
 
     def flush(self) -> None:
-        from shop.search.indexing import index_product_ids
-
         # Once run, later changes need a callback of their own, even if this
         # one is still listed (Django's captureOnCommitCallbacks runs
         # callbacks inside the test transaction and leaves them registered).
         self.flushed = True
-        index_product_ids(self.ids)
+        self.index_ids(self.ids)
 
 
-def _schedule(product_id) -> None:
-    if product_id is None:
+def schedule_after_commit(key: str, index_ids, obj_id) -> None:
+    """Run ``index_ids({obj_id, ...})`` once after the current transaction
+    commits, with every id scheduled under ``key`` in that transaction
+    (immediately, outside a transaction)."""
+    if obj_id is None:
         return
     conn = transaction.get_connection()
-    pending = getattr(conn, "_wn_search_pending", None)
+    attr = f"_wn_search_pending_{key}"
+    pending = getattr(conn, attr, None)
     registered = (
         pending is not None
         and not pending.flushed
         and any(entry[1] == pending.flush for entry in conn.run_on_commit)
     )
     if not (conn.in_atomic_block and registered):
-        pending = conn._wn_search_pending = _Pending()
-        pending.ids.add(product_id)
+        pending = _Pending(index_ids)
+        setattr(conn, attr, pending)
+        pending.ids.add(obj_id)
         # Robust: a failure is logged, never raised into the code that
         # committed (a checkout would report its placed order as failed).
         # `manage.py rebuild_product_index` repairs a missed update.
         transaction.on_commit(pending.flush, robust=True)
     else:
-        pending.ids.add(product_id)
+        pending.ids.add(obj_id)
+
+
+def _index_product_ids(ids) -> None:
+    from shop.search.indexing import index_product_ids
+
+    index_product_ids(ids)
+
+
+def _schedule(product_id) -> None:
+    schedule_after_commit("products", _index_product_ids, product_id)
 
 
 @receiver(post_save, sender=Product, dispatch_uid="search_product_saved")

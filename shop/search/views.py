@@ -1,4 +1,5 @@
-"""Catalogue browsing and product search, served from the database.
+"""Catalogue browsing and the site search (products, and CMS pages beside
+them), served from the database.
 
 Oscar 4.2 routes its catalogue and category pages through haystack; these
 views replace them (Oscar's catalogue app loads them with get_class) with
@@ -17,10 +18,14 @@ from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_model
 
 from shop.catalogue.listing import browsable_products, with_min_price
-from shop.search.backends import search_products
+from shop.search.backends import match_products
 from shop.search.forms import SearchForm, SortForm
+from shop.search.page_results import search_pages
 
 Category = get_model("catalogue", "Category")
+
+# The results page's page number for CMS pages (``page`` is the products').
+PAGES_PARAM = "pp"
 
 ORDERINGS = {
     SortForm.NEWEST: ("-date_created", "-pk"),
@@ -114,6 +119,9 @@ class ProductCategoryView(ProductListView):
 
 
 class ProductSearchView(ProductListView):
+    """The site search: products (paginated, sortable) and, from the same
+    query, the matching courses, lessons, articles and pages."""
+
     template_name = "oscar/search/results.html"
     context_object_name = "products"
 
@@ -127,9 +135,11 @@ class ProductSearchView(ProductListView):
         return super().get(request, *args, **kwargs)
 
     def get_base_queryset(self):
+        self.products_every_term = True
         if not self.query:
             return browsable_products().none()
-        return search_products(browsable_products(), self.query)
+        products, self.products_every_term = match_products(browsable_products(), self.query)
+        return products
 
     def order_default(self, products):
         return products  # already ranked
@@ -138,4 +148,20 @@ class ProductSearchView(ProductListView):
         ctx = super().get_context_data(**kwargs)
         ctx["form"] = ctx["search_form"] = self.form
         ctx["query"] = self.query
+        # Courses, lessons, articles and pages matching the same query, with
+        # their own page number so paging either list keeps the other's.
+        ctx["page_hits"] = None
+        if self.query:
+            pages = search_pages(self.query, self.request, self.request.GET.get(PAGES_PARAM))
+            ctx["page_hits"] = pages.hits
+            # Pages go first when there are no products, or when they hold
+            # every word of the query and the products only some (a course
+            # title finds the course, and products only by 合作, 产品 …).
+            ctx["pages_first"] = pages.hits.paginator.count and (
+                not ctx["paginator"].count or (pages.every_term and not self.products_every_term)
+            )
+        ctx["pages_param"] = PAGES_PARAM
+        params = self.request.GET.copy()
+        params.pop(PAGES_PARAM, None)
+        ctx["pages_query"] = params.urlencode()
         return ctx

@@ -13,4 +13,5 @@ urlpatterns = [
     path("cash/", include("stations.portal.cash_urls")),
     path("commission/", include("stations.portal.commission_urls")),
     path("statements/", include("stations.portal.statements_urls")),
+    path("training/", include("stations.portal.training_urls")),
 ]

@@ -100,3 +100,19 @@ def test_axe_finds_what_it_should(page):
     page.goto("/")
     page.get_by_role("main").evaluate("main => main.append(document.createElement('button'))")
     assert "button-name" in [v["id"] for v in axe_violations(page)]
+
+
+@pytest.mark.parametrize("path", ["/", "/basket/", "/search/?q=萝卜"])
+def test_english_pages_fit_a_phone_and_pass_axe(new_page, path):
+    """The header in English (longer labels, the 中文 switch) still fits
+    360 px and its language button keeps its contrast."""
+    page = new_page()
+    page.goto("/")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("button", name="中文")).to_be_visible()
+    page.goto(path)
+    expect(page.locator("html")).to_have_attribute("lang", re.compile("^en"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    found: dict[str, list[dict]] = {}
+    check(page, f"{path} in English", found)
+    assert not any(found.values()), report(found)

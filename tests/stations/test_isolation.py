@@ -45,12 +45,15 @@ from django.utils import timezone
 from django.views import View
 from oscar.core.loading import get_model
 
+from cms import training_sessions
+from cms.models import TrainingSession
 from shop.payment import settlement
 from shop.payment.models import Statement
 from stations import cash, ordering, parcels
 from stations.access import StationPortalMixin
 from stations.models import AuditEvent, CashEntry, DayClose, Parcel, Resident, StationOrder
 from tests import isolation
+from tests.cms.learning_helpers import make_course
 from tests.stations.conftest import (
     VILLAGE_A,
     VILLAGE_B,
@@ -131,6 +134,16 @@ def objects_of(station, produce, tag: str) -> dict:
     # Its settlement statement for today (its commissions so far).
     settlement.generate_statements(timezone.localdate())
     statement = Statement.objects.get(station=station)
+    # An offline training session the station ran (cms/training_sessions.py).
+    training = training_sessions.record_session(
+        station,
+        staff,
+        course=make_course(f"独有课程{tag}", [("第一课", None)]),
+        held_on=timezone.localdate(),
+        attendees=7,
+        names=f"独有学员{tag}",
+        note=f"独有培训{tag}",
+    )
     return {
         "station": station,
         "staff": staff,
@@ -143,6 +156,7 @@ def objects_of(station, produce, tag: str) -> dict:
         "basket": basket,
         "line": basket.lines.get(),
         "statement": statement,
+        "training": training,
         "markers": [
             station.name,
             f"独有居民{tag}",
@@ -152,6 +166,8 @@ def objects_of(station, produce, tag: str) -> dict:
             resident.phone[-4:] and f"{resident.phone[:3]}****{resident.phone[-4:]}",
             *(so.order.number for so in (station_order, waiting, cancelled, later)),
             statement.number,
+            f"独有培训{tag}",
+            f"独有学员{tag}",
         ],
     }
 
@@ -178,6 +194,9 @@ def state_of(objs) -> dict:
         "audit": AuditEvent.objects.filter(station=station).count(),
         "basket": sorted(
             Basket.objects.get(pk=objs["basket"].pk).lines.values_list("product_id", "quantity")
+        ),
+        "training": sorted(
+            TrainingSession.objects.filter(station=station).values_list("pk", "attendees", "note")
         ),
     }
 
@@ -338,6 +357,7 @@ def test_every_portal_url_is_scoped_to_the_users_station(world):
         "station:statement",
         "station:statement-pdf",
         "station:statement-csv",
+        "station:training",
     ):
         assert name in checked, f"{name} was not swept"
     print(f"\nisolation sweep: {len(checked)} station portal URLs checked")

@@ -554,7 +554,9 @@ class Command(BaseCommand):
         by_upc = {p.upc: p for p in products}
         featured = [by_upc[upc].pk for upc in demo_data.FEATURED_UPCS if upc in by_upc]
         top_categories = [categories[(name,)].pk for name in demo_data.CATEGORIES]
-        cms_created = setup_cms(featured_product_ids=featured, category_ids=top_categories)
+        cms_created = setup_cms(
+            featured_product_ids=featured, category_ids=top_categories, images=not no_images
+        )
         loader.created.update(cms_created)
         loader.ensure_admin()
 
@@ -569,6 +571,20 @@ class Command(BaseCommand):
         if loader.created["products"] or indexed != top_level:
             indexed = rebuild_index()
             loader.created["products indexed for search"] = indexed
+
+        # Courses, lessons, articles and pages for the site search
+        # (shop/search/page_indexing.py). Publishing indexes them too; this
+        # covers pages made live without publishing. Keep it after every step
+        # that adds CMS pages.
+        from shop.search.page_indexing import rebuild_page_index
+
+        rebuild_page_index()
+
+        # The statistics page's figures as of now (cms/statistics.py); the
+        # periodic task keeps them fresh under `make run`.
+        from cms import statistics as cms_statistics
+
+        cms_statistics.compute_snapshot()
 
         if options["verbosity"] >= 1:
             self._summary(loader.created)
