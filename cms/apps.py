@@ -11,8 +11,8 @@ class CmsConfig(AppConfig):
     def ready(self):
         from cms.workflows import ensure_after_migrate, ensure_for_new_section
 
-        # The article moderation workflow (cms/workflows.py): put back after
-        # every migrate or flush, and assigned to programme sections editors add.
+        # The article moderation workflow (cms/workflows.py): set up by the
+        # first migrate (and after a flush), assigned to sections editors add.
         post_migrate.connect(ensure_after_migrate, dispatch_uid="cms_article_workflow")
         post_save.connect(
             ensure_for_new_section,

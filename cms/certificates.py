@@ -30,6 +30,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from config.documents import html_to_pdf, qr_svg
+
 # 32 characters: digits 2–9 and A–Z without I and O. Five bits each.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PREFIX = "WN"
@@ -129,13 +131,6 @@ def verification_url(code: str, request=None) -> str:
 # --- The PDF --------------------------------------------------------------------------
 
 
-def qr_svg(data: str) -> str:
-    """``data`` as an inline SVG QR code (sized by the stylesheet)."""
-    import segno
-
-    return segno.make_qr(data, error="m").svg_inline(omitsize=True, border=2, dark="#000")
-
-
 def certificate_context(certificate, request=None) -> dict:
     url = verification_url(certificate.code, request)
     return {
@@ -156,18 +151,6 @@ def certificate_html(certificate, request=None) -> str:
         )
 
 
-def _no_network(url: str, *args, **kwargs):
-    """WeasyPrint's resource fetcher: the certificate is self-contained."""
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"The certificate does not load external resources ({url[:80]})")
-
-
 def certificate_pdf(certificate, request=None) -> bytes:
     """The certificate as PDF bytes: one A4 landscape page."""
-    from weasyprint import HTML
-
-    html = certificate_html(certificate, request)
-    return HTML(string=html, url_fetcher=_no_network, base_url=".").write_pdf()
+    return html_to_pdf(certificate_html(certificate, request))

@@ -141,8 +141,13 @@ def course_progress(user, course: CoursePage) -> CourseProgress:
     progress = CourseProgress(course=course, lessons=lessons)
     if user is None or not user.is_authenticated:
         return progress
+    # By the lessons the course has now (an editor may have moved a lesson
+    # someone already finished into this course), not by the course the
+    # lesson was in when it was done.
     progress.done_ids = set(
-        LessonProgress.objects.filter(user=user, course=course).values_list("lesson_id", flat=True)
+        LessonProgress.objects.filter(
+            user=user, lesson_id__in=[lesson.pk for lesson in lessons]
+        ).values_list("lesson_id", flat=True)
     )
     progress.certificate = Certificate.objects.filter(user=user, course=course).first()
     return progress
@@ -179,12 +184,12 @@ def mark_done(user, lesson: LessonPage) -> LessonProgress:
     the first record. A lesson with a quiz is refused (pass the quiz)."""
     if not lesson.live:
         raise ValidationError(_("这一课还没有发布。"), code="not_live")
-    if lesson.questions.exists():
+    if lesson.has_quiz:
         raise ValidationError(_("这一课有小测验，通过测验才算学完。"), code="has_quiz")
     course = course_of(lesson)
-    row, created = _record_progress(user, lesson, course, LessonProgress.Via.MARKED)
-    if created:
-        _after_progress(user, course)
+    row, _created = _record_progress(user, lesson, course, LessonProgress.Via.MARKED)
+    # Also when it was done before: the lesson may be new to this course.
+    _after_progress(user, course)
     return row
 
 
@@ -267,7 +272,8 @@ def submit_quiz(user, lesson: LessonPage, answers: dict, token: Any) -> QuizAtte
 
     missing = [(n, q) for n, q in enumerate(questions, start=1) if q.pk not in given]
     if missing:
-        labels = "、".join(_question_label(n, q.prompt) for n, q in missing)
+        # Translators: the separator between listed questions.
+        labels = _("、").join(_question_label(n, q.prompt) for n, q in missing)
         raise QuizError(
             _("还有 %(count)s 道题没有作答：%(labels)s。请答完所有题目再提交。")
             % {"count": len(missing), "labels": labels},
@@ -297,11 +303,8 @@ def submit_quiz(user, lesson: LessonPage, answers: dict, token: Any) -> QuizAtte
             raise QuizError(_("测验表单已失效，请刷新页面后重新作答。"), code="bad_token")
         return attempt
     if passed:
-        _row, created = _record_progress(
-            user, lesson, course, LessonProgress.Via.QUIZ, score=attempt.percent
-        )
-        if created:
-            _after_progress(user, course)
+        _record_progress(user, lesson, course, LessonProgress.Via.QUIZ, score=attempt.percent)
+        _after_progress(user, course)
     return attempt
 
 
@@ -425,12 +428,6 @@ class VerificationResult:
     @property
     def valid(self) -> bool:
         return self.status is Verification.VALID
-
-    @property
-    def issued_on(self) -> str:
-        if self.certificate is None:
-            return ""
-        return certificates.chinese_date(certificates.china_date(self.certificate.issued_at))
 
 
 def verify(code: str | None) -> VerificationResult:

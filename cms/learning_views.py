@@ -22,7 +22,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -208,21 +208,30 @@ def my_learning(request: HttpRequest) -> HttpResponse:
     """The learner's courses (with any lesson done), their progress and
     certificates: a fixed number of queries however many courses."""
     user = request.user
-    done_by_course = dict(
-        LessonProgress.objects.filter(user=user, lesson__live=True)
-        .values("course")
-        .annotate(n=Count("pk"))
-        .values_list("course", "n")
+    # Finished lessons count for the course they are in now (an editor may
+    # have moved one), and only while live and public, as on the course page.
+    done_paths = list(
+        LessonPage.objects.live()
+        .public()
+        .filter(progress__user=user)
+        .values_list("path", flat=True)
     )
+    done_by_parent: dict[str, int] = {}
+    for path in done_paths:
+        parent = path[: -CoursePage.steplen]
+        done_by_parent[parent] = done_by_parent.get(parent, 0) + 1
     cert_by_course = {c.course_id: c for c in Certificate.objects.filter(user=user)}
-    course_ids = set(done_by_course) | set(cert_by_course)
-    courses = list(CoursePage.objects.filter(pk__in=course_ids).order_by("path"))
+    courses = list(
+        CoursePage.objects.filter(
+            Q(path__in=list(done_by_parent)) | Q(pk__in=list(cert_by_course))
+        ).order_by("path")
+    )
     totals: dict[int, int] = {}
     if courses:
         match = Q()
         for course in courses:
             match |= Q(path__startswith=course.path, depth=course.depth + 1)
-        for path in LessonPage.objects.live().filter(match).values_list("path", flat=True):
+        for path in LessonPage.objects.live().public().filter(match).values_list("path", flat=True):
             for course in courses:
                 if path.startswith(course.path):
                     totals[course.pk] = totals.get(course.pk, 0) + 1
@@ -230,7 +239,7 @@ def my_learning(request: HttpRequest) -> HttpResponse:
     rows = []
     for course in courses:
         total = totals.get(course.pk, 0)
-        done = min(done_by_course.get(course.pk, 0), total)
+        done = done_by_parent.get(course.path, 0)
         rows.append(
             {
                 "course": course,

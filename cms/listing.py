@@ -78,4 +78,4 @@ def course_listing(index: TrainingIndexPage, request: HttpRequest) -> dict:
 def course_lessons(course: CoursePage) -> list:
     """The course's live lessons in tree order, each with ``question_count``
     (how many quiz questions it has), in one query."""
-    return list(course.lessons().public().annotate(question_count=Count("questions")))
+    return list(course.lessons().annotate(question_count=Count("questions")))

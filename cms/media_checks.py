@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-# Browser-playable video formats: the extension, and how the file starts.
-VIDEO_EXTENSIONS = ("mp4", "m4v", "webm", "ogv")
+# Browser-playable video formats: the extension and its MIME type (for the
+# <source> element), and how such a file starts.
+VIDEO_MIME_TYPES = {
+    "mp4": "video/mp4",
+    "m4v": "video/mp4",
+    "webm": "video/webm",
+    "ogv": "video/ogg",
+}
+VIDEO_EXTENSIONS = tuple(VIDEO_MIME_TYPES)
 VIDEO_SIGNATURES = (
     lambda head: head[4:8] == b"ftyp",  # MP4 / M4V (ISO base media)
     lambda head: head[:4] == b"\x1a\x45\xdf\xa3",  # WebM (EBML)

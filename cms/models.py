@@ -205,8 +205,10 @@ class CoursePage(Page):
         verbose_name = _("课程")
 
     def lessons(self):
-        """The live lessons, in tree order."""
-        return LessonPage.objects.child_of(self).live().order_by("path")
+        """The live, public lessons in tree order: what the course page lists
+        and what completing the course means (a lesson restricted to a group
+        would otherwise keep everyone else from finishing)."""
+        return LessonPage.objects.child_of(self).live().public().order_by("path")
 
 
 class LessonPage(Page):

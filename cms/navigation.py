@@ -4,8 +4,12 @@ editors placed them and whatever they called them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.http import HttpRequest
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 
 from cms.models import ProgrammeIndexPage, StatisticsPage, TrainingIndexPage
 
@@ -17,30 +21,53 @@ SECTIONS = (
 )
 
 
-def programme_links(request: HttpRequest) -> list[dict]:
-    """``[{"key", "title", "url", "page"}]``: for each section the live,
-    public page of its type closest to the site root (then first in tree
-    order), under the request's site. One query for the pages, plus
-    Wagtail's per-request site look-ups."""
+@dataclass
+class SiteNavigation:
+    """What the footer links to: the programme's sections (``links``: key,
+    title, url, page) and the other pages under home marked "show in menus"
+    (``menu``), each page once."""
+
+    links: list[dict] = field(default_factory=list)
+    menu: list[Page] = field(default_factory=list)
+
+
+def site_navigation(request: HttpRequest) -> SiteNavigation:
+    """For each section the live, public page of its type closest to the
+    site root (then first in tree order), and the home page's live, public
+    menu children. Two queries (view restrictions, pages) on every page of
+    the site, shop and portals included, plus Wagtail's cached site look-up."""
     site = Site.find_for_request(request)
     if site is None:
-        return []
-    pages = (
-        Page.objects.descendant_of(site.root_page)
+        return SiteNavigation()
+    root = site.root_page
+    restricted = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+    section_types = ContentType.objects.get_for_models(*(m for _k, m in SECTIONS)).values()
+    pages = [
+        page
+        for page in Page.objects.descendant_of(root)
         .live()
-        .public()
-        .type(*(model for _key, model in SECTIONS))
+        .filter(
+            Q(content_type__in=list(section_types)) | Q(depth=root.depth + 1, show_in_menus=True)
+        )
         .order_by("depth", "path")
-    )
+        if not any(page.path.startswith(path) for path in restricted)
+    ]
     first: dict[int, Page] = {}
     for page in pages:
         first.setdefault(page.content_type_id, page)
-    links = []
+    nav = SiteNavigation()
     for key, model in SECTIONS:
         for page in first.values():
             if issubclass(page.specific_class, model):
                 url = page.get_url(request)
                 if url:
-                    links.append({"key": key, "title": page.title, "url": url, "page": page})
+                    nav.links.append({"key": key, "title": page.title, "url": url, "page": page})
                 break
-    return links
+    linked = {link["page"].pk for link in nav.links}
+    nav.menu = [
+        page
+        for page in pages
+        if page.depth == root.depth + 1 and page.show_in_menus and page.pk not in linked
+    ]
+    nav.menu.sort(key=lambda page: page.path)
+    return nav

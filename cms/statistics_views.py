@@ -3,22 +3,20 @@ figures the statistics page shows (cms/statistics.py)."""
 
 from __future__ import annotations
 
-import csv
-
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from cms import statistics
+from config.spreadsheets import csv_response
 
 # Retry-After (seconds) before the first snapshot exists.
 RETRY_AFTER = 600
 
 
 @require_safe
-@cache_control(public=True, max_age=300)
 def figures_csv(request: HttpRequest) -> HttpResponse:
     """UTF-8 with a byte-order mark, so spreadsheet programs read the
     Chinese correctly. Headers are always in Chinese (the site's source
@@ -32,12 +30,12 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
         response["Retry-After"] = str(RETRY_AFTER)
+        response["Cache-Control"] = "no-store"
         return response
     stamp = figures.as_of.astimezone(statistics.CALENDAR_ZONE).strftime("%Y%m%d-%H%M")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="wangnong-statistics-{stamp}.csv"'
-    response.write("\ufeff")
     with translation.override("zh-hans"):
         table = figures.csv_rows()
-    csv.writer(response, lineterminator="\r\n").writerows(table)
+    response = csv_response(f"wangnong-statistics-{stamp}.csv", table, private=False)
+    # Open data, the same for everyone until the next snapshot.
+    patch_cache_control(response, public=True, max_age=300)
     return response

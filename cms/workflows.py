@@ -109,8 +109,8 @@ def ensure_article_workflow() -> Workflow:
 
 
 def ensure_after_migrate(sender, using: str = "default", **kwargs) -> None:
-    """post_migrate receiver: set the workflow up once every app has
-    migrated (the last app's signal), when its tables and permissions
+    """post_migrate receiver: set the workflow up the first time every app
+    has migrated (the last app's signal), when its tables and permissions
     exist."""
     from django.apps import apps
 
@@ -119,6 +119,14 @@ def ensure_after_migrate(sender, using: str = "default", **kwargs) -> None:
     if not with_models or sender is not with_models[-1] or using != "default":
         return
     if not REQUIRED_TABLES <= set(connections[using].introspection.table_names()):
+        return
+    # Once: after that the workflow, its group and their assignments are the
+    # editors' to change, and a later migrate (every deploy) must not put
+    # back what an administrator removed.
+    if (
+        Workflow.objects.filter(name=WORKFLOW_NAME).exists()
+        or Group.objects.filter(name=MODERATORS_GROUP).exists()
+    ):
         return
     ensure_article_workflow()
 

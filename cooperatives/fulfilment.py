@@ -164,12 +164,14 @@ def carrier_picked_up(lines) -> None:
 
 
 @transaction.atomic
-def carrier_delivered(lines) -> None:
-    """The carrier delivered: handed-over lines become delivered."""
-    _carrier_moves(lines, {SHIPPED: DELIVERED}, DELIVERED)
+def carrier_delivered(lines, *, by=None) -> None:
+    """The carrier delivered (or, with ``by``, a station's staff member
+    handed the parcel to the resident): handed-over lines become delivered,
+    with the event settlement counts the return window from."""
+    _carrier_moves(lines, {SHIPPED: DELIVERED}, DELIVERED, by=by)
 
 
-def _carrier_moves(lines, steps: dict[str, str], target: str) -> None:
+def _carrier_moves(lines, steps: dict[str, str], target: str, *, by=None) -> None:
     ids = sorted({line.pk for line in lines})
     if not ids:
         return
@@ -186,7 +188,7 @@ def _carrier_moves(lines, steps: dict[str, str], target: str) -> None:
             from_status, to_status = line.status, steps[line.status]
             line.set_status(to_status)
             FulfilmentEvent.objects.create(
-                line=line, from_status=from_status, to_status=to_status, changed_by=None
+                line=line, from_status=from_status, to_status=to_status, changed_by=by
             )
             if to_status == SHIPPED:
                 _consume_allocation(line)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from config.documents import html_to_pdf, qr_svg
 from divisions import services as divisions
 from logistics.models import Shipment
 from logistics.vocabulary import needs_cold_chain
@@ -33,13 +34,6 @@ def qr_payload(shipment: Shipment) -> str:
     if shipment.tracking_number:
         return f"{reference(shipment)} {shipment.tracking_number}"
     return reference(shipment)
-
-
-def qr_svg(data: str) -> str:
-    """``data`` as an inline SVG QR code (sized by the stylesheet)."""
-    import segno
-
-    return segno.make_qr(data, error="m").svg_inline(omitsize=True, border=2, dark="#000")
 
 
 def _destination_text(shipment: Shipment) -> str:
@@ -89,18 +83,6 @@ def waybill_html(shipment: Shipment) -> str:
         return render_to_string("logistics/waybill.html", waybill_context(shipment))
 
 
-def _no_network(url: str, *args, **kwargs):
-    """WeasyPrint's resource fetcher: the label is self-contained."""
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"The waybill does not load external resources ({url[:80]})")
-
-
 def waybill_pdf(shipment: Shipment) -> bytes:
     """The waybill of ``shipment`` as PDF bytes (one 100 × 150 mm page)."""
-    from weasyprint import HTML
-
-    document = HTML(string=waybill_html(shipment), url_fetcher=_no_network, base_url=".")
-    return document.write_pdf()
+    return html_to_pdf(waybill_html(shipment))

@@ -24,12 +24,11 @@ from stations.models import Station
 TIANJIN = "12"
 # Share of administrative villages the programme means to cover, in percent.
 TARGET_PERCENT = Decimal("80")
-# The name endings of a villagers' committee, as divisions.models recognises
-# one (Division.is_administrative_village); the query and the property agree.
 
 
 def administrative_villages(prefix: str = TIANJIN) -> QuerySet:
-    """Administrative villages (村委会) whose code starts with ``prefix``."""
+    """Administrative villages (村委会) whose code starts with ``prefix``: the
+    names ``Division.is_administrative_village`` recognises, as a query."""
     named = Q()
     for suffix in ADMINISTRATIVE_VILLAGE_SUFFIXES:
         named |= Q(name__endswith=suffix)

@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cooperatives import fulfilment
 from stations import audit, notifications
 from stations.models import Parcel, Resident, Station, StationOrder
 
@@ -192,7 +193,7 @@ def hand_over(station: Station, staff_user, number: str, code: str) -> list[Parc
                 parcel.save(update_fields=["status", "handed_over_at", "handed_over_by"])
             if locked.pickup_failures:
                 StationOrder.objects.filter(pk=locked.pk).update(pickup_failures=0)
-            _mark_delivered(locked, arrived)
+            _mark_delivered(locked, arrived, staff_user)
             audit.record(
                 station=station,
                 actor=staff_user,
@@ -237,17 +238,14 @@ def _record_failure(station_order: StationOrder, staff_user) -> str:
     }
 
 
-def _mark_delivered(station_order: StationOrder, parcels: list[Parcel]) -> None:
+def _mark_delivered(station_order: StationOrder, parcels: list[Parcel], staff_user) -> None:
     """Lines of the handed-over parcels that the cooperative marked as
-    handed to the carrier become delivered; the order follows once every
-    line that is not cancelled is delivered."""
-    order = station_order.order
+    handed to the carrier become delivered, as the carrier's delivery would
+    make them (cooperatives.fulfilment: the event settlement counts the
+    return window from, and the order following its lines)."""
     partners = {p.partner_id for p in parcels}
-    for line in order.lines.filter(partner_id__in=partners, status="shipped"):
-        line.set_status("delivered")
-    statuses = set(order.lines.values_list("status", flat=True)) - {"cancelled"}
-    if statuses == {"delivered"} and "delivered" in order.available_statuses():
-        order.set_status("delivered")
+    lines = list(station_order.order.lines.filter(partner_id__in=partners, status="shipped"))
+    fulfilment.carrier_delivered(lines, by=staff_user)
 
 
 def unlock(station_order: StationOrder, platform_user, note: str = "") -> None:

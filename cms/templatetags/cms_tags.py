@@ -5,8 +5,8 @@ of twelve products costs a handful of queries, not one per product.
 """
 
 from django import template
-from wagtail.models import Page, Site
 
+from cms.media_checks import VIDEO_MIME_TYPES
 from shop.catalogue.listing import browsable_products
 
 register = template.Library()
@@ -47,30 +47,30 @@ def browsable_categories(categories):
 
 @register.simple_tag(takes_context=True)
 def menu_pages(context):
-    """Live pages directly under the site's home page marked "show in menus",
-    less those ``programme_nav`` already links to (no link twice)."""
-    request = context.get("request")
-    if request is None:
-        return []
-    site = Site.find_for_request(request)
-    if site is None:
-        return []
-    pages = Page.objects.child_of(site.root_page).live().public().in_menu().order_by("path")
-    listed = {link["page"].pk for link in programme_nav(context)}
-    return [page for page in pages if page.pk not in listed]
+    """Live, public pages directly under the site's home page marked "show
+    in menus", less those ``programme_nav`` links to (no link twice)."""
+    nav = _navigation(context)
+    return nav.menu if nav else []
 
 
 # --- Programme, training ------------------------------------------------------
 
-PROGRAMME_NAV_CACHE = "_wangnong_programme_nav"
-# Browser-playable video types by file extension (cms/media_checks.py
-# accepts the same ones).
-VIDEO_MIME_TYPES = {
-    "mp4": "video/mp4",
-    "m4v": "video/mp4",
-    "webm": "video/webm",
-    "ogv": "video/ogg",
-}
+NAVIGATION_CACHE = "_wangnong_site_navigation"
+
+
+def _navigation(context):
+    """The footer's navigation for this request (cms/navigation.py),
+    computed once however many tags ask."""
+    request = context.get("request")
+    if request is None:
+        return None
+    cached = getattr(request, NAVIGATION_CACHE, None)
+    if cached is None:
+        from cms.navigation import site_navigation
+
+        cached = site_navigation(request)
+        setattr(request, NAVIGATION_CACHE, cached)
+    return cached
 
 
 @register.simple_tag(takes_context=True)
@@ -78,20 +78,9 @@ def programme_nav(context) -> list[dict]:
     """Links to the training index, the programme news index and the
     statistics page: the first live, public page of each type under the
     request's site root, whatever editors called it or wherever they put it
-    (a StatisticsPage may sit anywhere). Cached on the request, so a page
-    that shows the navigation twice pays once: a few queries, never one per
-    page in the tree."""
-    request = context.get("request")
-    if request is None:
-        return []
-    cached = getattr(request, PROGRAMME_NAV_CACHE, None)
-    if cached is not None:
-        return cached
-    from cms.navigation import programme_links
-
-    links = programme_links(request)
-    setattr(request, PROGRAMME_NAV_CACHE, links)
-    return links
+    (a StatisticsPage may sit anywhere)."""
+    nav = _navigation(context)
+    return nav.links if nav else []
 
 
 @register.simple_tag

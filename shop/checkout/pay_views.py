@@ -12,6 +12,7 @@ signed-in buyer it belongs to, may see these pages.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django import http
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -37,6 +39,9 @@ SESSION_KEY = "wangnong_payment_tokens"
 REMEMBERED = 20
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
 POLL_SECONDS = 2
+# How long the poll leaves a waiting payment to the webhook before asking
+# Stripe itself.
+ASK_STRIPE_AFTER = 10
 
 
 def remember(request, payment: StripePayment) -> None:
@@ -188,9 +193,14 @@ def pay_status(request, token):
     result page for the no-script button."""
     payment = payment_for(request, token)
     error = ""
-    if complete_payment.outcome(payment) == "waiting":
+    polled = request.GET.get("format") == "json"
+    # The script polls every POLL_SECONDS; the webhook normally brings the
+    # news, so the poll asks Stripe itself only when the payment has not
+    # changed for a while (a lost or late webhook). The button always asks.
+    quiet = timezone.now() - payment.updated_at >= dt.timedelta(seconds=ASK_STRIPE_AFTER)
+    if complete_payment.outcome(payment) == "waiting" and (quiet or not polled):
         payment, _intent, error = _refresh(payment)
-    if request.GET.get("format") == "json":
+    if polled:
         state = complete_payment.outcome(payment)
         return http.JsonResponse(
             {

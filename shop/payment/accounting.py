@@ -72,14 +72,18 @@ def _lines(order) -> list:
     return list(order.lines.select_related("product", "partner").order_by("pk"))
 
 
-def record_sale(order, *, by=None) -> JournalEntry:
+def record_sale(order, *, by=None) -> JournalEntry | None:
     """The order's sale: what the buyer pays, each cooperative's share of
     each line less the platform's commission, and the shipping charge."""
     total = to_fen(order.total_incl_tax)
+    if total == 0:
+        return None  # nothing sold for money (a free order): nothing to book
     shipping = to_fen(order.shipping_incl_tax)
     legs: list[tuple] = [(account(payment_account_code(order)), total, order)]
     goods = 0
-    for line in _lines(order):
+    lines = _lines(order)
+    rules = commission.rules_for({line.partner_id for line in lines})
+    for line in lines:
         gross = to_fen(line.line_price_incl_tax)
         if gross == 0:
             continue
@@ -88,7 +92,9 @@ def record_sale(order, *, by=None) -> JournalEntry:
         goods += gross
         pending = ledger.cooperative_account(line.partner, pending=True)
         legs.append((pending, -gross, order, line))
-        cut = commission.commission_fen(gross, commission.rate_for(line.partner_id, line.product))
+        cut = commission.commission_fen(
+            gross, commission.rate_for(line.partner_id, line.product, rules)
+        )
         if cut:
             legs.append((pending, cut, order, line))
             legs.append((account("platform:commission"), -cut, order, line))

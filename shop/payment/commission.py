@@ -28,15 +28,26 @@ def _category_paths(product) -> list[str]:
     return [c.path for c in base.get_categories().all()]
 
 
-def rate_for(partner_id: int | None, product) -> Decimal:
-    """The commission percent for ``product`` sold by ``partner_id``."""
+def rules_for(partner_ids) -> list[CommissionRule]:
+    """The rules that can apply to sales of ``partner_ids``: theirs and the
+    category-only ones (load once for an order, pass to ``rate_for``)."""
+    return list(
+        CommissionRule.objects.filter(
+            Q(partner__isnull=True) | Q(partner_id__in=[p for p in partner_ids if p is not None])
+        ).select_related("category")
+    )
+
+
+def rate_for(partner_id: int | None, product, rules: list[CommissionRule] | None = None) -> Decimal:
+    """The commission percent for ``product`` sold by ``partner_id`` (from
+    ``rules`` when given, e.g. ``rules_for`` an order's cooperatives)."""
     paths = _category_paths(product) if product is not None else []
-    mine_or_any = Q(partner__isnull=True)
-    if partner_id is not None:
-        mine_or_any |= Q(partner_id=partner_id)
-    rules = list(CommissionRule.objects.filter(mine_or_any).select_related("category"))
+    if rules is None:
+        rules = rules_for([partner_id])
     best: tuple[int, int, Decimal] | None = None  # (specificity, depth, rate)
     for rule in rules:
+        if rule.partner_id is not None and rule.partner_id != partner_id:
+            continue
         if rule.category_id is not None:
             path = rule.category.path
             if not any(p.startswith(path) for p in paths):

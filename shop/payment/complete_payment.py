@@ -149,6 +149,15 @@ def _lock(payment: StripePayment) -> StripePayment:
 
 
 def complete(payment: StripePayment, intent=None) -> StripePayment:
+    """``_complete`` in the buyer's language (the webhook and the periodic
+    task run in the site's), so the reason a payment was refused is worded
+    for the buyer who reads it."""
+    language = (payment.checkout or {}).get("language") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _complete(payment, intent)
+
+
+def _complete(payment: StripePayment, intent=None) -> StripePayment:
     """Bring ``payment`` up to date with its PaymentIntent (``intent``, or
     retrieved from Stripe) and place its order if it is paid or authorised;
     if the order cannot be placed, give the money back. Safe to call any

@@ -51,6 +51,7 @@ PaymentEvent = get_model("order", "PaymentEvent")
 OrderNote = get_model("order", "OrderNote")
 PaymentEventType = get_model("order", "PaymentEventType")
 PaymentEventQuantity = get_model("order", "PaymentEventQuantity")
+Transaction = get_model("payment", "Transaction")
 
 Via = Refund.Via
 # Refunds that count against what is still refundable.
@@ -210,6 +211,7 @@ def refund(
             by=by,
             token=token,
             partner=partner,
+            defer_stripe=True,
         )
         if station_order is not None and done.via == Via.CASH:
             # The resident gets the cash back at the station's counter.
@@ -223,6 +225,8 @@ def refund(
                 from logistics import shipments as logistics_shipments
 
                 logistics_shipments.remove_lines(locked, by=by, reason=done.reason)
+        if done.via == Via.STRIPE:
+            send_to_stripe(done, _refundable_payment(locked))
     return done
 
 
@@ -242,11 +246,14 @@ def refund_locked(
     by,
     token: uuid.UUID,
     partner=None,
+    defer_stripe: bool = False,
 ) -> Refund:
     """``refund`` for a caller that already holds ``order``'s row lock in
     its transaction (stations.ordering.cancel_assisted_order). Writes the
     money, the ledger, Oscar's payment records and the statuses; the
-    caller looks after anything else (a station's drawer, shipments)."""
+    caller looks after anything else (a station's drawer, shipments). With
+    ``defer_stripe`` a Stripe refund is left pending for the caller to
+    finish with ``send_to_stripe`` as its own last step."""
     reason = " ".join((reason or "").split())
     wanted = {int(k): v for k, v in (lines or {}).items() if v}
     _check_amounts(wanted, shipping)
@@ -298,22 +305,22 @@ def refund_locked(
         via = choose_via(order, amount)
     except LedgerError:
         raise ValidationError(_("这笔订单没有可以退款的付款记录。")) from None
-    status, stripe_refund_id = Refund.Status.SUCCEEDED, ""
-    if via == Via.STRIPE:
-        status, stripe_refund_id = _refund_at_stripe(order, amount, token, reason)
+    payment = _refundable_payment(order) if via == Via.STRIPE else None
 
+    # Everything of ours is written first, Stripe is asked last
+    # (``send_to_stripe``): once the money has gone nothing is left to fail
+    # but the commit, and a refusal or an outage rolls all of this back.
     record = Refund.objects.create(
         token=token,
         order=order,
         via=via,
-        status=status,
+        status=Refund.Status.PENDING if payment else Refund.Status.SUCCEEDED,
         amount=amount,
         shipping=shipping,
         reason=reason,
         requested_by=by,
         partner=partner,
-        stripe_refund_id=stripe_refund_id,
-        completed_at=timezone.now() if status == Refund.Status.SUCCEEDED else None,
+        completed_at=None if payment else timezone.now(),
     )
     RefundLine.objects.bulk_create(
         RefundLine(refund=record, line_id=line_id, amount=fen)
@@ -325,6 +332,27 @@ def refund_locked(
         order,
         [order_lines[i] for i, fen in sorted(wanted.items()) if fen == left.lines[i]],
         by,
+    )
+    if payment is not None and not defer_stripe:
+        send_to_stripe(record, payment)
+    return record
+
+
+def send_to_stripe(record: Refund, payment: StripePayment) -> Refund:
+    """The last step of a Stripe refund, inside its transaction: ask Stripe
+    (idempotency key from the form's token), then put its refund id and
+    status on the records already written."""
+    status, refund_id = _refund_at_stripe(payment, record)
+    record.status, record.stripe_refund_id = status, refund_id
+    if status == Refund.Status.SUCCEEDED:
+        record.completed_at = timezone.now()
+    record.save(update_fields=["status", "stripe_refund_id", "completed_at"])
+    placeholder = f"refund-{record.pk}"
+    PaymentEvent.objects.filter(order_id=record.order_id, reference=placeholder).update(
+        reference=refund_id
+    )
+    Transaction.objects.filter(source__order_id=record.order_id, reference=placeholder).update(
+        reference=refund_id
     )
     return record
 
@@ -338,14 +366,11 @@ def _check_amounts(wanted: dict[int, int], shipping: int) -> None:
             raise ValidationError({key: [_("金额不能为负数。")]})
 
 
-def _refund_at_stripe(order, amount: int, token, reason: str) -> tuple[str, str]:
-    """Ask Stripe to give ``amount`` fen back on the order's PaymentIntent.
-    Returns (our status, the Stripe refund id); raises ValidationError with
-    a message for staff if Stripe cannot be reached or refuses."""
-    # Locked for the rest of the transaction: Stripe's charge.refunded
-    # webhook for this refund (shop/payment/webhooks.py) locks the payment
-    # too, so it waits for our Refund to commit and knows it as ours by its
-    # token instead of flagging it as made outside the shop.
+def _refundable_payment(order) -> StripePayment:
+    """The order's online payment, locked for the rest of the transaction
+    (Stripe's charge.refunded webhook for this refund, shop/payment/
+    webhooks.py, locks it too, so it waits for our Refund to commit and
+    knows it as ours), if it can be refunded; ValidationError if not."""
     payment = StripePayment.objects.select_for_update().filter(order=order).first()
     if payment is None:
         raise ValidationError(_("找不到这笔订单的在线付款记录，不能原路退款；请联系技术人员。"))
@@ -355,17 +380,24 @@ def _refund_at_stripe(order, amount: int, token, reason: str) -> tuple[str, str]
         raise ValidationError(
             _("买家已对这笔付款提出争议（拒付），争议处理完之前不能退款；请在 Stripe 后台处理。")
         )
+    return payment
+
+
+def _refund_at_stripe(payment: StripePayment, record: Refund) -> tuple[str, str]:
+    """Ask Stripe to give the refund's amount back on the PaymentIntent.
+    Returns (our status, the Stripe refund id); raises ValidationError with
+    a message for staff if Stripe cannot be reached or refuses."""
     params = {
         "payment_intent": payment.intent_id,
-        "amount": amount,
+        "amount": record.amount,
         "reason": "requested_by_customer",
-        "metadata": {"order_number": order.number, "refund_token": str(token)},
+        "metadata": {"order_number": payment.order_number, "refund_token": str(record.token)},
     }
     try:
         made = stripe_client.call(
             stripe_client.client().v1.refunds.create,
             params,
-            {"idempotency_key": f"refund:{token}"},
+            {"idempotency_key": f"refund:{record.token}"},
         )
     except stripe_client.StripeUnavailable:
         raise ValidationError(

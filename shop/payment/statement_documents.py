@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.documents import html_to_pdf
 from config.spreadsheets import csv_response, safe_cell
 from cooperatives import fulfilment
 from shop.payment import settlement
@@ -197,20 +198,9 @@ def statement_html(statement: Statement) -> str:
         return render_to_string("payment/statement_pdf.html", pdf_context(statement))
 
 
-def _no_network(url: str, *args, **kwargs):
-    """WeasyPrint's resource fetcher: the statement is self-contained."""
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"The statement PDF does not load external resources ({url[:80]})")
-
-
 def statement_pdf(statement: Statement) -> bytes:
     """The statement as PDF bytes (A4, as many pages as its rows need)."""
-    from weasyprint import HTML
-
-    return HTML(string=statement_html(statement), url_fetcher=_no_network, base_url=".").write_pdf()
+    return html_to_pdf(statement_html(statement))
 
 
 def pdf_download(statement: Statement) -> HttpResponse:

@@ -147,17 +147,17 @@ def handle(event) -> str:
 
 def _our_refund(payment: StripePayment, refund, known: set[str], tokens: set[str]) -> bool:
     """Made by our code: a refund id we recorded, or the metadata our
-    refunds carry (the automatic refund's marker, or a staff refund's form
-    token — its Refund row may not have committed yet when this arrives)."""
+    refunds carry (the automatic refund's marker, or a refund's form
+    token)."""
     if field(refund, "id") in known:
         return True
     metadata = field(refund, "metadata") or {}
     if field(metadata, "wangnong") == "unplaced" and not payment.order_id:
         return True
+    # (Our refunds commit before the webhook can read them: refunds.py holds
+    # the payment's row lock until then.)
     token = field(metadata, "refund_token")
-    return bool(token) and (
-        token in tokens or field(metadata, "order_number") == payment.order_number
-    )
+    return bool(token) and token in tokens
 
 
 def charge_refunded(payment: StripePayment, charge) -> str:

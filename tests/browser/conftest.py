@@ -26,7 +26,12 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from oscar.core.loading import get_model  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+# Assertions wait as long as actions (the context's 20 s), not Playwright's
+# 5 s: on a loaded two-core CI machine a page's script (the division
+# picker's fetch) can take longer than 5 s to fill a field.
+expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

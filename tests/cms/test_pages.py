@@ -500,13 +500,22 @@ def test_a_rejected_article_stays_unpublished():
 
 def test_workflow_set_up_after_migrate_only_when_every_app_has_migrated(monkeypatch):
     from django.apps import apps
+    from django.contrib.auth.models import Group
+    from wagtail.models import Workflow
 
     calls = []
     monkeypatch.setattr(workflows, "ensure_article_workflow", lambda: calls.append(1))
     with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    # A database that has never had it (the first migrate).
+    Workflow.objects.filter(name=workflows.WORKFLOW_NAME).update(name="旧流程")
+    Group.objects.filter(name=workflows.MODERATORS_GROUP).delete()
 
     workflows.ensure_after_migrate(sender=apps.get_app_config("cms"))
     assert calls == []
+    workflows.ensure_after_migrate(sender=with_models[-1])
+    assert calls == [1]
+    # Once set up, a later migrate (a deploy) leaves editors' changes alone.
+    Group.objects.create(name=workflows.MODERATORS_GROUP)
     workflows.ensure_after_migrate(sender=with_models[-1])
     assert calls == [1]
 

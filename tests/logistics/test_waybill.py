@@ -97,5 +97,7 @@ def test_estimated_weight_is_said(coops):
 
 
 def test_the_waybill_fetches_nothing_from_the_network():
-    with pytest.raises(ValueError):
-        waybill._no_network("http://example.com/logo.png")
+    from config import documents
+
+    with pytest.raises(ValueError, match="external resources"):
+        documents._no_network("http://example.com/logo.png")

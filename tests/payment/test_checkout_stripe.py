@@ -386,3 +386,18 @@ def test_a_signed_in_buyer_sees_the_payment_state_on_the_order_page(
     page = client.get(reverse("customer:order", kwargs={"order_number": order.number}))
     assert page.status_code == 200
     assert "付款方式：微信支付 · 已付款" in page.content.decode()
+
+
+def test_the_poll_leaves_a_fresh_payment_to_the_webhook(client, radish, stripe_sim):
+    """Every two seconds the QR page polls; it asks Stripe only once the
+    payment has been quiet for a while (a lost webhook), not each time."""
+    payment = start(client, [(radish, 2)], "wechat_pay")
+    client.get(reverse("checkout:pay", kwargs={"token": payment.token}))
+    asked = stripe_sim.counts.get("requests", 0)
+    for _ in range(3):
+        assert poll(client, payment, quiet=False)["state"] == "waiting"
+    assert stripe_sim.counts.get("requests", 0) == asked
+    stripe_sim.succeed(payment.intent_id)
+    # No webhook here: once quiet, the poll asks Stripe and places the order.
+    assert poll(client, payment)["state"] == "placed"
+    assert stripe_sim.counts.get("requests", 0) > asked

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config import sms
 from cooperatives import fulfilment
+from cooperatives.models import FulfilmentEvent
 from stations import ordering, parcels
 from stations.models import AuditEvent, Parcel, Resident, StationOrder
 from tests.stations.conftest import assisted_order, make_resident, staff_of
@@ -385,6 +386,15 @@ def test_hand_over_marks_shipped_lines_delivered(
     so.order.refresh_from_db()
     assert set(so.order.lines.values_list("status", flat=True)) == {"delivered"}
     assert so.order.status == "delivered"
+    # The delivery is on record, by whom (settlement counts the return
+    # window from it: shop/payment/settlement.py).
+    line_ids = list(so.order.lines.values_list("pk", flat=True))
+    delivered = fulfilment.delivered_at(line_ids)
+    assert set(delivered) == set(line_ids)
+    assert {
+        e.changed_by_id
+        for e in FulfilmentEvent.objects.filter(line_id__in=line_ids, to_status="delivered")
+    } == {staff_of(station_a).pk}
 
 
 # --- Lists ------------------------------------------------------------------------------------------

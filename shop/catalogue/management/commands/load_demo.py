@@ -569,16 +569,17 @@ class Command(BaseCommand):
         top_level = Product.objects.filter(parent__isnull=True).count()
         indexed = ProductSearchDocument.objects.count()
         if loader.created["products"] or indexed != top_level:
+            # Products and CMS pages (shop/search/indexing.py).
             indexed = rebuild_index()
             loader.created["products indexed for search"] = indexed
+        else:
+            # Courses, lessons, articles and pages for the site search
+            # (shop/search/page_indexing.py). Publishing indexes them too;
+            # this covers pages made live without publishing. Keep it after
+            # every step that adds CMS pages.
+            from shop.search.page_indexing import rebuild_page_index
 
-        # Courses, lessons, articles and pages for the site search
-        # (shop/search/page_indexing.py). Publishing indexes them too; this
-        # covers pages made live without publishing. Keep it after every step
-        # that adds CMS pages.
-        from shop.search.page_indexing import rebuild_page_index
-
-        rebuild_page_index()
+            rebuild_page_index()
 
         # The statistics page's figures as of now (cms/statistics.py); the
         # periodic task keeps them fresh under `make run`.
