@@ -38,6 +38,7 @@ urlpatterns = [
     path("divisions/", include("divisions.urls")),
     path("coop/", include("cooperatives.portal.urls")),
     path("cooperatives/", include("cooperatives.urls")),
+    path("t/", include("cooperatives.trace_urls")),
     path("station/", include("stations.portal.urls")),
     path("logistics/", include("logistics.urls")),
     path("payments/", include("shop.payment.urls")),

@@ -317,3 +317,123 @@ class FulfilmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.from_status} → {self.to_status}"
+
+
+# --- Traceability (溯源) --------------------------------------------------------------
+
+# No 0/O, 1/I/L: a code read off a box label is typed back without mistakes.
+BATCH_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+BATCH_CODE_LENGTH = 8
+
+
+def new_batch_code() -> str:
+    import secrets
+
+    return "".join(secrets.choice(BATCH_CODE_ALPHABET) for _ in range(BATCH_CODE_LENGTH))
+
+
+class HarvestBatch(models.Model):
+    """One harvest of one product, with a public trace page at /t/<code>/
+    (cooperatives.traceability). Create and change through that module."""
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="harvest_batches"
+    )
+    product = models.ForeignKey(
+        "catalogue.Product",
+        verbose_name=_("商品"),
+        on_delete=models.PROTECT,
+        related_name="harvest_batches",
+    )
+    code = models.CharField(_("溯源码"), max_length=16, unique=True, default=new_batch_code)
+    label = models.CharField(_("批次号"), max_length=40, blank=True)
+    harvest_date = models.DateField(_("采收日期"))
+    village = models.ForeignKey(
+        "divisions.Division",
+        verbose_name=_("产地（村）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": 5},
+    )
+    field = models.CharField(_("地块"), max_length=100, blank=True)
+    grower = models.CharField(_("种植户"), max_length=50, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-harvest_date", "-pk"]
+        verbose_name = _("采收批次")
+        verbose_name_plural = _("采收批次")
+
+    def __str__(self) -> str:
+        return f"{self.label or self.code} ({self.harvest_date:%Y-%m-%d})"
+
+
+class BatchInput(models.Model):
+    """A fertiliser, pesticide or other input applied to a batch."""
+
+    class Kind(models.TextChoices):
+        FERTILISER = "fertiliser", _("化肥")
+        ORGANIC = "organic", _("有机肥")
+        PESTICIDE = "pesticide", _("农药")
+        OTHER = "other", _("其他")
+
+    batch = models.ForeignKey(HarvestBatch, on_delete=models.CASCADE, related_name="inputs")
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    applied_on = models.DateField(_("使用日期"))
+    amount = models.CharField(_("用量"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["applied_on", "pk"]
+        verbose_name = _("投入品")
+        verbose_name_plural = _("投入品")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"
+
+
+class BatchInspection(models.Model):
+    """An inspection (检测) of a batch, with the report as uploaded."""
+
+    class Result(models.TextChoices):
+        PASS = "pass", _("合格")
+        FAIL = "fail", _("不合格")
+
+    batch = models.ForeignKey(HarvestBatch, on_delete=models.CASCADE, related_name="inspections")
+    inspected_on = models.DateField(_("检测日期"))
+    agency = models.CharField(_("检测机构"), max_length=100)
+    result = models.CharField(_("结果"), max_length=8, choices=Result.choices)
+    summary = models.CharField(_("检测项目与结论"), max_length=300, blank=True)
+    report = models.FileField(
+        _("检测报告"), upload_to="cooperatives/inspections/%Y/%m/", blank=True
+    )
+
+    class Meta:
+        ordering = ["-inspected_on", "-pk"]
+        verbose_name = _("检测记录")
+        verbose_name_plural = _("检测记录")
+
+    def __str__(self) -> str:
+        return f"{self.agency} {self.inspected_on:%Y-%m-%d} {self.get_result_display()}"
+
+
+class OrderLineBatch(models.Model):
+    """Which batch an order line was packed from (chosen while packing)."""
+
+    line = models.OneToOneField("order.Line", on_delete=models.CASCADE, related_name="batch_link")
+    batch = models.ForeignKey(HarvestBatch, on_delete=models.PROTECT, related_name="line_links")
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("发货批次")
+        verbose_name_plural = _("发货批次")
+
+    def __str__(self) -> str:
+        return f"{self.line_id} → {self.batch.code}"

@@ -126,6 +126,15 @@ class OrderLineDetailView(CooperativePortalMixin, DetailView):
         line.status_label = fulfilment.status_label(line.status)
         ctx["delivery"] = delivery_details(line.order)
         ctx["actions"] = fulfilment.next_actions(line)
+        # Which harvest batch the line is packed from (溯源).
+        from cooperatives import traceability
+
+        ctx["batch_link"] = getattr(line, "batch_link", None)
+        ctx["batch_choices"] = (
+            list(traceability.batches_for_line(line))
+            if line.status in (fulfilment.ACCEPTED, fulfilment.PACKED)
+            else []
+        )
         ctx["history"] = [
             {
                 "event": event,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("members/", include("cooperatives.portal.members_urls")),
     path("imports/", include("cooperatives.portal.imports_urls")),
     path("orders/", include("cooperatives.portal.orders_urls")),
+    path("batches/", include("cooperatives.portal.batches_urls")),
     path("shipments/", include("cooperatives.portal.shipments_urls")),
     path("statements/", include("cooperatives.portal.statements_urls")),
     path("profile/", include("cooperatives.portal.profile_urls")),

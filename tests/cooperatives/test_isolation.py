@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.views import View
 from oscar.core.loading import get_model
 
-from cooperatives import listings
+from cooperatives import listings, traceability
 from cooperatives.listings import ListingData, VariantData
 from cooperatives.models import Certification, CooperativePhoto, ImportJob, Membership
 from cooperatives.portal import members
@@ -74,6 +74,7 @@ PK_OBJECTS: dict[str, str] = {
     "coop:certification-": "certification",
     "coop:photo-": "photo",
     "coop:shipment": "shipment",  # coop:shipment, coop:shipment-label, …
+    "coop:batch": "batch",  # coop:batch-edit, coop:batch-qr-png, …
 }
 
 # Other URL keywords → a function of objects_of() giving B's value.
@@ -152,7 +153,11 @@ def objects_of(coop, tag: str) -> dict:
         period_start=day,
         period_end=day,
     )
+    batch = traceability.create_batch(
+        coop, product=product, label=f"独有批次{tag}", harvest_date=day
+    )
     return {
+        "batch": batch,
         "product": product,
         "parent": parent,
         "variant": variant,
@@ -180,6 +185,8 @@ def objects_of(coop, tag: str) -> dict:
             order.number,
             f"ISOTRK{tag}",
             statement.number,
+            f"独有批次{tag}",
+            batch.code,
         ],
     }
 
@@ -285,6 +292,13 @@ def test_every_portal_url_is_scoped_to_the_users_cooperative(world):
         "coop:statement",
         "coop:statement-pdf",
         "coop:statement-csv",
+        "coop:batches",
+        "coop:batch-create",
+        "coop:batch-edit",
+        "coop:batch-qr-png",
+        "coop:batch-qr-svg",
+        "coop:batch-label",
+        "coop:order-line-batch",
     ):
         assert name in checked, f"{name} was not swept"
     print(f"\nisolation sweep: {len(checked)} portal URLs checked")
