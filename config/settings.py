@@ -229,6 +229,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The statistics page's figures (cms/statistics.py), a snapshot every
     # quarter of an hour; the page says "as of" when.
     "cms-compute-statistics": {"task": "cms.compute_statistics", "schedule": 900.0},
+    # Complaints a cooperative did not answer in time go to platform staff
+    # (cooperatives/complaints.py), checked every quarter of an hour.
+    "cooperatives-flag-overdue-complaints": {
+        "task": "cooperatives.flag_overdue_complaints",
+        "schedule": 900.0,
+    },
 }
 # Task modules autodiscovery (which only finds tasks.py) would miss.
 CELERY_IMPORTS = [
@@ -239,6 +245,7 @@ CELERY_IMPORTS = [
     "logistics.tasks",
     "shop.payment.reconciliation",
     "shop.payment.completion_tasks",
+    "cooperatives.complaint_tasks",
 ]
 
 # --- Auth -------------------------------------------------------------------
@@ -341,6 +348,10 @@ WANGNONG_SETTLEMENT_PERIOD_DAYS = env.int("WANGNONG_SETTLEMENT_PERIOD_DAYS", def
 # The most (yuan) a cooperative may refund on one order by itself; more
 # needs platform staff.
 WANGNONG_COOP_REFUND_LIMIT = env("WANGNONG_COOP_REFUND_LIMIT", default="200")
+# Consumer complaints (cooperatives/complaints.py): hours a cooperative has
+# to answer, and days after delivery (or the order) a buyer may complain.
+WANGNONG_COMPLAINT_DEADLINE_HOURS = env.int("WANGNONG_COMPLAINT_DEADLINE_HOURS", default=48)
+WANGNONG_COMPLAINT_WINDOW_DAYS = env.int("WANGNONG_COMPLAINT_WINDOW_DAYS", default=15)
 
 # --- Oscar ------------------------------------------------------------------
 OSCAR_SHOP_NAME = _("网农")

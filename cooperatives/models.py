@@ -437,3 +437,136 @@ class OrderLineBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} → {self.batch.code}"
+
+
+# --- Consumer complaints (消费者投诉) ------------------------------------------------------
+
+
+class Complaint(models.Model):
+    """A buyer's complaint about one order line, answered by the line's
+    cooperative before ``deadline`` or arbitrated by platform staff. Every
+    change goes through cooperatives.complaints, which writes a
+    ComplaintEvent for it."""
+
+    class Kind(models.TextChoices):
+        NOT_RECEIVED = "not_received", _("未收到货")
+        DAMAGED = "damaged", _("破损")
+        NOT_AS_DESCRIBED = "not_as_described", _("与描述不符")
+        QUALITY = "quality", _("质量问题")
+        OTHER = "other", _("其他")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待合作社答复")
+        ANSWERED = "answered", _("合作社已答复")
+        ESCALATED = "escalated", _("平台处理中")
+        RESOLVED = "resolved", _("已解决")
+
+    class Resolution(models.TextChoices):
+        REFUND = "refund", _("退款")
+        REPLACEMENT = "replacement", _("补发")
+        REPLY = "reply", _("答复")
+        REJECTED = "rejected", _("驳回")
+
+    order = models.ForeignKey("order.Order", on_delete=models.PROTECT, related_name="complaints")
+    line = models.ForeignKey("order.Line", on_delete=models.PROTECT, related_name="complaints")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints"
+    )
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.PROTECT, related_name="complaints"
+    )
+    kind = models.CharField(_("投诉类型"), max_length=20, choices=Kind.choices)
+    description = models.TextField(_("问题描述"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    created_at = models.DateTimeField(_("投诉时间"), default=timezone.now, db_index=True)
+    deadline = models.DateTimeField(_("合作社答复期限"), db_index=True)
+    answered_at = models.DateTimeField(_("合作社答复时间"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("逾期时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("转平台时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
+    resolution = models.CharField(
+        _("处理结果"), max_length=16, choices=Resolution.choices, blank=True
+    )
+    refund = models.ForeignKey(
+        "payment.Refund",
+        verbose_name=_("退款"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("投诉")
+        verbose_name_plural = _("投诉")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line"],
+                condition=~models.Q(status="resolved"),
+                name="one_unresolved_complaint_per_line",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"投诉 #{self.pk} ({self.get_kind_display()})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_at is not None
+
+
+class ComplaintPhoto(models.Model):
+    """A buyer's photo of the problem (validated by cooperatives.uploads;
+    at most ``complaints.MAX_PHOTOS`` per complaint)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("照片"), upload_to="complaints/%Y/%m/")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("投诉照片")
+        verbose_name_plural = _("投诉照片")
+
+
+class ComplaintEvent(models.Model):
+    """One step of a complaint's timeline (append-only, shown to both sides)."""
+
+    class Actor(models.TextChoices):
+        BUYER = "buyer", _("买家")
+        COOPERATIVE = "cooperative", _("合作社")
+        STAFF = "staff", _("平台")
+        SYSTEM = "system", _("系统")
+
+    class Action(models.TextChoices):
+        OPENED = "opened", _("提交投诉")
+        REPLIED = "replied", _("答复")
+        REPLACEMENT = "replacement", _("提出补发")
+        REFUNDED = "refunded", _("退款")
+        ESCALATED = "escalated", _("转平台处理")
+        OVERDUE = "overdue", _("合作社逾期未答复")
+        REJECTED = "rejected", _("驳回")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    actor = models.CharField(_("谁"), max_length=16, choices=Actor.choices)
+    action = models.CharField(_("做了什么"), max_length=16, choices=Action.choices)
+    text = models.TextField(_("说明"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("投诉记录")
+        verbose_name_plural = _("投诉记录")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}: {self.actor} {self.action}"

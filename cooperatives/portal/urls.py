@@ -16,4 +16,5 @@ urlpatterns = [
     path("shipments/", include("cooperatives.portal.shipments_urls")),
     path("statements/", include("cooperatives.portal.statements_urls")),
     path("profile/", include("cooperatives.portal.profile_urls")),
+    path("complaints/", include("cooperatives.portal.complaints_urls")),
 ]

@@ -42,7 +42,13 @@ from oscar.core.loading import get_model
 
 from cooperatives import listings, traceability
 from cooperatives.listings import ListingData, VariantData
-from cooperatives.models import Certification, CooperativePhoto, ImportJob, Membership
+from cooperatives.models import (
+    Certification,
+    Complaint,
+    CooperativePhoto,
+    ImportJob,
+    Membership,
+)
 from cooperatives.portal import members
 from cooperatives.portal.access import CooperativePortalMixin
 from logistics import shipments as logistics_shipments
@@ -75,6 +81,7 @@ PK_OBJECTS: dict[str, str] = {
     "coop:photo-": "photo",
     "coop:shipment": "shipment",  # coop:shipment, coop:shipment-label, …
     "coop:batch": "batch",  # coop:batch-edit, coop:batch-qr-png, …
+    "coop:complaint": "complaint",  # coop:complaint (detail and answer)
 }
 
 # Other URL keywords → a function of objects_of() giving B's value.
@@ -156,7 +163,17 @@ def objects_of(coop, tag: str) -> dict:
     batch = traceability.create_batch(
         coop, product=product, label=f"独有批次{tag}", harvest_date=day
     )
+    complaint = Complaint.objects.create(
+        order=order,
+        line=order.lines.get(),
+        buyer=get_model("auth", "User").objects.create_user(f"complainer-{tag}"),
+        cooperative=coop,
+        kind=Complaint.Kind.DAMAGED,
+        description=f"独有投诉{tag}",
+        deadline=timezone.now() + timedelta(hours=48),
+    )
     return {
+        "complaint": complaint,
         "batch": batch,
         "product": product,
         "parent": parent,
@@ -187,6 +204,7 @@ def objects_of(coop, tag: str) -> dict:
             statement.number,
             f"独有批次{tag}",
             batch.code,
+            f"独有投诉{tag}",
         ],
     }
 
