@@ -76,6 +76,15 @@ def open_complaint_of(line) -> Complaint | None:
     return Complaint.objects.filter(line=line).exclude(status=Status.RESOLVED).first()
 
 
+def by_line(order) -> list[tuple]:
+    """``[(line, its latest complaint or None)]`` for the buyer's order page:
+    two queries however many lines."""
+    latest: dict[int, Complaint] = {}
+    for complaint in Complaint.objects.filter(order=order).order_by("-created_at", "-pk"):
+        latest.setdefault(complaint.line_id, complaint)
+    return [(line, latest.get(line.pk)) for line in order.lines.all()]
+
+
 def can_complain(user, line) -> bool:
     return (
         user.is_authenticated

@@ -241,14 +241,11 @@ def parcel_timeline(batch: HarvestBatch, token: str) -> list[dict] | None:
 def order_trace_links(order) -> list[dict]:
     """For the buyer's order page: each line that has a batch, with its
     parcel trace URL (or the batch page while it is not shipped yet)."""
-    from logistics.models import ShipmentItem
+    from logistics import shipments
 
     links = []
     rows = OrderLineBatch.objects.filter(line__order=order).select_related("batch", "line")
-    items = {
-        item.line_id: item.shipment
-        for item in ShipmentItem.objects.filter(line__order=order).select_related("shipment")
-    }
+    items = shipments.by_line(order)
     for link in rows.order_by("line_id"):
         shipment = items.get(link.line_id)
         url = parcel_path(link.batch, shipment) if shipment else trace_path(link.batch)

@@ -422,6 +422,14 @@ def for_order(order):
     )
 
 
+def by_line(order) -> dict:
+    """``{order line id: the shipment carrying it}`` for an order."""
+    return {
+        item.line_id: item.shipment
+        for item in ShipmentItem.objects.filter(line__order=order).select_related("shipment")
+    }
+
+
 def for_station_orders(station_order_ids) -> dict[tuple[int, int], list[Shipment]]:
     """The shipments carrying the lines of these station orders, as
     ``{(station order id, partner id): [shipments]}`` (a station order's
