@@ -7,9 +7,11 @@ production part is switched on by an environment variable (see
 .env.example and the README); no code changes are needed.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F403  (Oscar's defaults, overridden below)
 
@@ -24,7 +26,8 @@ if env_file.exists():
 # --- Core -------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The fallback key only exists so the embedded demo starts without set-up;
-# `manage.py check --deploy` flags it, and production sets DJANGO_SECRET_KEY.
+# `manage.py check --deploy` flags it (config/checks.py: it is long enough to
+# pass Django's own check), and production sets DJANGO_SECRET_KEY.
 INSECURE_DEV_KEY = "wangnong-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_DEV_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -44,11 +47,15 @@ INSTALLED_APPS = [
     "django.contrib.flatpages",
     "django.contrib.humanize",
     # Our own apps come before Oscar's and Wagtail's so their templates win.
+    # The project package: its deploy checks (config/checks.py), and form
+    # widget templates that must win over Oscar's (config/templates/).
+    "config.apps.SiteConfig",
     "divisions.apps.DivisionsConfig",
     "cooperatives.apps.CooperativesConfig",
     "stations.apps.StationsConfig",
     "logistics.apps.LogisticsConfig",
     "cms.apps.CmsConfig",
+    "privacy.apps.PrivacyConfig",
     # Oscar: forked apps live in shop/, the rest is stock.
     "oscar.config.Shop",
     "oscar.apps.analytics.apps.AnalyticsConfig",
@@ -100,21 +107,31 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    # Hardening (see the Security section below).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.WangnongCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.two_factor.TwoFactorMiddleware",
+    "config.ratelimit_middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "oscar.apps.basket.middleware.BasketMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,6 +149,7 @@ _template_context_processors = [
     "oscar.apps.checkout.context_processors.checkout",
     "oscar.core.context_processors.metadata",
     "wagtail.contrib.settings.context_processors.settings",
+    "csp.context_processors.nonce",
 ]
 _template_loaders = [
     "django.template.loaders.filesystem.Loader",
@@ -202,6 +220,12 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Periodic work (run `celery -A config beat`, or in-process under `make run`:
 # config/inprocess_beat.py). Every interval stays below the visibility timeout.
 CELERY_BEAT_SCHEDULE: dict = {
+    # Delivery details of orders completed long ago are anonymised
+    # (privacy/tasks.py, WANGNONG_DELIVERY_RETENTION_DAYS), in batches.
+    "privacy-anonymise-old-deliveries": {
+        "task": "privacy.anonymise_old_deliveries",
+        "schedule": 1800.0,
+    },
     "logistics-resend-outbox": {"task": "logistics.resend_outbox", "schedule": 60.0},
     "logistics-close-consolidations": {
         "task": "logistics.close_consolidations",
@@ -246,10 +270,15 @@ CELERY_IMPORTS = [
     "shop.payment.reconciliation",
     "shop.payment.completion_tasks",
     "cooperatives.complaint_tasks",
+    "privacy.tasks",
 ]
 
 # --- Auth -------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out address or account is refused before any
+    # password is checked (config/axes_handler.py; web logins, which pass
+    # the request, only).
+    "config.axes_handler.RequestOnlyAxesBackend",
     "oscar.apps.customer.auth_backends.EmailBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -307,6 +336,9 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=False)
     AWS_DEFAULT_ACL = None
     AWS_S3_FILE_OVERWRITE = False
+    # Uploaded files opened directly are downloaded, never rendered as a page
+    # (the bucket sends no nosniff); <img>/<video> ignore this header.
+    AWS_S3_OBJECT_PARAMETERS = {"ContentDisposition": "attachment"}
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
 # Thumbnails are generated by sorl-thumbnail into the default storage; its
 # key-value store lives in the cache so several hosts share it.
@@ -352,6 +384,13 @@ WANGNONG_COOP_REFUND_LIMIT = env("WANGNONG_COOP_REFUND_LIMIT", default="200")
 # to answer, and days after delivery (or the order) a buyer may complain.
 WANGNONG_COMPLAINT_DEADLINE_HOURS = env.int("WANGNONG_COMPLAINT_DEADLINE_HOURS", default=48)
 WANGNONG_COMPLAINT_WINDOW_DAYS = env.int("WANGNONG_COMPLAINT_WINDOW_DAYS", default=15)
+# Reports of listings (cooperatives/reports.py): anonymous reports per
+# address (a keyed hash, counted in the cache) per window.
+WANGNONG_REPORT_IP_LIMIT = env.int("WANGNONG_REPORT_IP_LIMIT", default=10)
+WANGNONG_REPORT_IP_WINDOW_SECONDS = env.int("WANGNONG_REPORT_IP_WINDOW_SECONDS", default=3600)
+# Delivery details (recipient name, phone, street line) of orders delivered
+# or cancelled this many days ago are anonymised (privacy/tasks.py).
+WANGNONG_DELIVERY_RETENTION_DAYS = env.int("WANGNONG_DELIVERY_RETENTION_DAYS", default=180)
 
 # --- Oscar ------------------------------------------------------------------
 OSCAR_SHOP_NAME = _("网农")
@@ -359,6 +398,10 @@ OSCAR_SHOP_TAGLINE = _("天津农产品网上销售")
 OSCAR_HOMEPAGE = "/"
 OSCAR_SLUG_ALLOW_UNICODE = True
 OSCAR_ALLOW_ANON_CHECKOUT = True
+# Reviews: signed-in buyers who received the product; staff approve them
+# at /dashboard/reviews/ before they show (shop/catalogue/reviews.py).
+OSCAR_ALLOW_ANON_REVIEWS = False
+OSCAR_MODERATE_REVIEWS = True
 OSCAR_PRODUCTS_PER_PAGE = 20
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 OSCAR_MISSING_IMAGE_URL = "image_not_found.jpg"
@@ -396,7 +439,7 @@ OSCAR_SEARCH_FACETS = {"fields": {}, "queries": {}}
 # search modules (which import haystack), and haystack refuses to import
 # without this setting.
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
-OSCAR_HIDDEN_FEATURES = ["wishlists", "reviews"]
+OSCAR_HIDDEN_FEATURES = ["wishlists"]  # reviews are on (shop/catalogue/reviews.py)
 
 
 def _staff_only(user, url_name, url_args=None, url_kwargs=None) -> bool:
@@ -410,6 +453,13 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
         "label": _("合作社审核"),
         "icon": "fas fa-user-check",
         "url_name": "cooperatives-dashboard:list",
+        "access_fn": _staff_only,
+    },
+    # Reports of listings: dismiss, withdraw, suspend (cooperatives/report_views.py).
+    {
+        "label": _("商品举报"),
+        "icon": "fas fa-flag",
+        "url_name": "reports-dashboard:list",
         "access_fn": _staff_only,
     },
     # Village service stations (stations/dashboard/).
@@ -490,12 +540,26 @@ WAGTAIL_SITE_NAME = "网农"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default=f"http://{SITE_DOMAIN}")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"bmp": "jpeg", "webp": "webp"}
+# No Gravatar avatars in the admin: they leak editors' e-mail hashes to a
+# third party (unreachable from much of China) and are not an allowed img-src.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor the admin's check for new Wagtail releases (a request to wagtail.org
+# from every editor's browser; upgrades go through requirements.lock).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt", "mp4", "webm"]
+# Every CMS upload goes through config/uploads.py (cms/upload_forms.py);
+# SVG stays off (Wagtail refuses it unless listed here).
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.upload_forms.ImageForm"
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.upload_forms.DocumentForm"
 
 # --- Security (production values come with DEBUG off) -----------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail's preview uses same-origin frames.
+# No page is framed; Wagtail's preview sets SAMEORIGIN on its own views.
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 HTTPS = env.bool("DJANGO_HTTPS", default=False)
@@ -510,6 +574,81 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Login lockout (django-axes, config/axes_handler.py): AXES_FAILURE_LIMIT
+# wrong passwords for one account from one address, or
+# WANGNONG_LOGIN_IP_FAILURE_LIMIT from one address with any usernames, lock
+# logins for AXES_COOLOFF_TIME after the last failure. Attempts are database
+# rows, so staff see and clear them in /django-admin/axes/.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+WANGNONG_LOGIN_IP_FAILURE_LIMIT = env.int("WANGNONG_LOGIN_IP_FAILURE_LIMIT", default=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"], "ip_address"]
+AXES_HANDLER = "config.axes_handler.WangnongAxesHandler"
+AXES_LOCKOUT_CALLABLE = "config.axes_handler.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = False  # a success must not clear the address's count
+# The client's address for every limit (config/ratelimit.py client_ip):
+# REMOTE_ADDR, or behind WANGNONG_TRUSTED_PROXIES reverse proxies the
+# X-Forwarded-For entry the outermost of them added (never a value the
+# client could have written itself).
+WANGNONG_TRUSTED_PROXIES = env.int("WANGNONG_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.ratelimit.client_ip"
+# Other limits (config/ratelimit.py): per window of seconds, registrations
+# and password-reset requests per address, reset requests per e-mail
+# address, wrong pickup codes per station staff member across orders, wrong
+# two-factor codes per user.
+WANGNONG_RATELIMIT_WINDOW = env.int("WANGNONG_RATELIMIT_WINDOW", default=3600)
+WANGNONG_REGISTER_LIMIT_PER_IP = env.int("WANGNONG_REGISTER_LIMIT_PER_IP", default=10)
+WANGNONG_PASSWORD_RESET_LIMIT_PER_IP = env.int("WANGNONG_PASSWORD_RESET_LIMIT_PER_IP", default=10)
+WANGNONG_PASSWORD_RESET_LIMIT_PER_EMAIL = env.int(
+    "WANGNONG_PASSWORD_RESET_LIMIT_PER_EMAIL", default=3
+)
+WANGNONG_PICKUP_STAFF_MAX_FAILURES = env.int("WANGNONG_PICKUP_STAFF_MAX_FAILURES", default=20)
+WANGNONG_TOTP_MAX_FAILURES = env.int("WANGNONG_TOTP_MAX_FAILURES", default=5)
+
+# Two-factor login for staff (django-otp TOTP, config/two_factor.py). On:
+# staff without a device are sent to set one up before any page.
+WANGNONG_STAFF_REQUIRE_TOTP = env.bool("WANGNONG_STAFF_REQUIRE_TOTP", default=False)
+OTP_TOTP_ISSUER = SITE_NAME
+
+# Content-Security-Policy (django-csp): scripts only from our own origin or
+# with the request's nonce (Oscar's dashboard's inline scripts carry it);
+# styles keep 'unsafe-inline' (style attributes in Oscar's and Wagtail's
+# templates; scripts are what the policy is for). Wagtail's admin, whose
+# widgets write inline scripts it cannot give a nonce, gets
+# 'unsafe-inline' for scripts under /cms-admin/ only (config/csp.py).
+# Stripe: Stripe.js (STRIPE_JS_URL's origin: script-src, frame-src) and the
+# Alipay redirect after a form post (STRIPE_API_BASE's origin in development
+# and tests: form-action) are added per request by config/csp.py, so they
+# follow the settings in force.
+_media_origins = [
+    "/".join(url.split("/")[:3])
+    for url in (MEDIA_URL, AWS_S3_ENDPOINT_URL if AWS_STORAGE_BUCKET_NAME else "")
+    if url and url.startswith("http")
+]
+if AWS_STORAGE_BUCKET_NAME and AWS_S3_CUSTOM_DOMAIN:
+    _media_origins.append(f"https://{AWS_S3_CUSTOM_DOMAIN}")
+# Alipay through Stripe leaves the site by a redirect after a form post, so
+# form-action allows Stripe's hosts.
+_stripe_origins = ["https://hooks.stripe.com", "https://checkout.stripe.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *_media_origins],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, "https://api.stripe.com"],
+        "frame-src": [SELF, "https://hooks.stripe.com"],
+        "media-src": [SELF, *_media_origins],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF, *_stripe_origins],
+    },
+}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

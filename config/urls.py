@@ -5,7 +5,7 @@ Wagtail's catch-all page serving, which must stay last."""
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail import views as wagtail_views
@@ -14,6 +14,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import statistics_views
 from config import health, views
+from privacy import dashboard_views as privacy_dashboard_views
 
 # Oscar's root patterns without its "/" redirect to the catalogue and without
 # the dashboard (mounted directly below); "home" is re-pointed at Wagtail.
@@ -35,7 +36,18 @@ urlpatterns = [
     path("dashboard/settlements/", include("shop.payment.dashboard.settlement_urls")),
     path("dashboard/payments/", include("shop.payment.dashboard.urls")),
     path("dashboard/complaints/", include("cooperatives.dashboard.complaint_urls")),
+    path("dashboard/privacy/", include("privacy.dashboard_urls")),
+    # Oscar's order page, with the access to the buyer's address logged
+    # (named as Oscar's, so its dashboard menu finds the permissions).
+    re_path(
+        r"^dashboard/orders/(?P<number>(?!statistics/)[^/]+)/$",
+        privacy_dashboard_views.order_detail,
+        name="order-detail",
+    ),
+    # Not /dashboard/reports/: that is Oscar's own reports dashboard.
+    path("dashboard/listing-reports/", include("cooperatives.dashboard.report_urls")),
     path("dashboard/", apps.get_app_config("dashboard").urls),
+    path("accounts/two-factor/", include("config.two_factor")),
     path("divisions/", include("divisions.urls")),
     path("coop/", include("cooperatives.portal.urls")),
     path("complaints/", include("cooperatives.complaint_urls")),
@@ -44,6 +56,7 @@ urlpatterns = [
     path("station/", include("stations.portal.urls")),
     path("logistics/", include("logistics.urls")),
     path("payments/", include("shop.payment.urls")),
+    path("accounts/privacy/", include("privacy.urls")),
     path("", include("cms.learning_urls")),  # /learning/, /certificates/
     path("statistics/figures.csv", statistics_views.figures_csv, name="statistics-csv"),
     path("", wagtail_views.serve, {"path": ""}, name="home"),

@@ -12,3 +12,7 @@ class CooperativesConfig(AppConfig):
         from cooperatives import notifications
 
         notifications.connect()
+        # A listing withdrawn by the platform (平台下架) is never saved public.
+        from cooperatives import reports
+
+        reports.connect()

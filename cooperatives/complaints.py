@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.messaging import email_later
+from config.uploads import validate_image
 from cooperatives import fulfilment
 from cooperatives.models import (
     Complaint,
@@ -36,7 +37,6 @@ from cooperatives.models import (
     Cooperative,
     FulfilmentEvent,
 )
-from cooperatives.uploads import validate_image_upload
 from shop.payment import refunds
 
 Actor = ComplaintEvent.Actor
@@ -142,11 +142,10 @@ def open_complaint(
     photos = [p for p in photos if p]
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": _("最多上传 %(n)s 张照片。") % {"n": MAX_PHOTOS}})
-    for photo in photos:
-        try:
-            validate_image_upload(photo)
-        except ValidationError as exc:
-            raise ValidationError({"photos": exc.messages}) from exc
+    try:  # re-encoded: EXIF (the buyer's location) and appended payloads gone
+        photos = [validate_image(photo) for photo in photos]
+    except ValidationError as exc:
+        raise ValidationError({"photos": exc.messages}) from exc
     cooperative = Cooperative.objects.filter(partner_id=line.partner_id).first()
     if cooperative is None:
         raise ValidationError(

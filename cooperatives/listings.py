@@ -42,9 +42,9 @@ from django.utils.html import linebreaks, strip_tags
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from config.uploads import ACCEPTED_FORMATS, validate_image
 from cooperatives.models import Cooperative
 from cooperatives.tasks import process_product_image
-from cooperatives.uploads import ACCEPTED_FORMATS, sniff_image
 from shop.catalogue.produce import Certification as CertificationType
 from shop.catalogue.produce import StorageClass, Unit
 
@@ -653,6 +653,17 @@ def set_stock_and_price(stockrecord, price, stock) -> StockRecord:
 def set_public(cooperative: Cooperative, product, is_public: bool) -> Product:
     """Publish (上架) or unpublish (下架) a top-level product."""
     _check_owned(cooperative, product)
+    if is_public:
+        from cooperatives import reports
+
+        withdrawal = reports.active_withdrawal(product)
+        if withdrawal is not None:
+            raise ValidationError(
+                _("这件商品已被平台下架（%(reason)s），不能自行上架；如有异议请联系平台。")
+                % {"reason": withdrawal.reason}
+            )
+        if cooperative.status == Cooperative.Status.SUSPENDED:
+            raise ValidationError(_("合作社已被暂停销售，暂停期间不能上架商品。"))
     if is_public and product.is_parent and not product.children.exists():
         raise ValidationError(_("请先添加规格，再上架。"))
     product.is_public = is_public
@@ -882,20 +893,20 @@ def add_photos(cooperative: Cooperative, product, files) -> list:
     if existing + len(files) > MAX_PHOTOS:
         raise ValidationError({"photos": [_("每个商品最多 %(n)s 张照片。") % {"n": MAX_PHOTOS}]})
     messages = []
-    formats = []
+    cleaned = []
     for upload in files:
         try:
-            formats.append(sniff_image(upload))  # cooperatives.uploads' one validator
+            cleaned.append(validate_image(upload))  # config.uploads' one validator
         except ValidationError as exc:
             name = getattr(upload, "name", "")
             messages.extend(f"{name}：{m}" if name else m for m in exc.messages)
     if messages:
         raise ValidationError({"photos": messages})
     images = []
-    for n, (upload, image_format) in enumerate(zip(files, formats, strict=True)):
+    for n, upload in enumerate(cleaned):
         upload.seek(0)
         image = ProductImage(product=product, display_order=existing + n)
-        image.original.save(_photo_name(image_format), upload, save=False)
+        image.original.save(_photo_name(upload.image_format), upload, save=False)
         image.save()
         images.append(image)
         transaction.on_commit(lambda pk=image.pk: process_product_image.delay(pk), robust=True)

@@ -570,3 +570,111 @@ class ComplaintEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id}: {self.actor} {self.action}"
+
+
+# --- Reports of listings (举报) and platform withdrawals (平台下架) --------------------------
+
+
+class ListingReport(models.Model):
+    """Anyone's report of a listing (signed in or not), reviewed by platform
+    staff at /dashboard/reports/ (cooperatives.reports). An anonymous
+    reporter is known by session and a hash of the address only."""
+
+    class Kind(models.TextChoices):
+        COUNTERFEIT = "counterfeit", _("假冒伪劣")
+        FALSE_ORIGIN = "false_origin", _("产地不实")
+        PROHIBITED = "prohibited", _("违禁物品")
+        OTHER = "other", _("其他")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        DISMISSED = "dismissed", _("不予处理")
+        ACTIONED = "actioned", _("已处理")
+
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="listing_reports"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="listing_reports",
+    )
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    contact = models.CharField(_("联系方式"), max_length=100, blank=True)
+    kind = models.CharField(_("举报类型"), max_length=16, choices=Kind.choices)
+    reason = models.TextField(_("举报理由"), max_length=1000)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    decision_note = models.TextField(_("处理说明"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("举报时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("商品举报")
+        verbose_name_plural = _("商品举报")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "reporter"],
+                condition=models.Q(status="open", reporter__isnull=False),
+                name="one_open_report_per_user_product",
+            ),
+            models.UniqueConstraint(
+                fields=["product", "session_key"],
+                condition=models.Q(status="open", reporter__isnull=True)
+                & ~models.Q(session_key=""),
+                name="one_open_report_per_session_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"举报 #{self.pk} ({self.get_kind_display()})"
+
+
+class ListingWithdrawal(models.Model):
+    """Platform staff took a listing (a top-level product and its variants)
+    out of the shop (平台下架). While ``restored_at`` is empty the
+    cooperative cannot publish it again; staff restore it."""
+
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="platform_withdrawals"
+    )
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="withdrawals"
+    )
+    reason = models.TextField(_("下架原因"))
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("下架时间"), default=timezone.now)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    restored_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+    restore_note = models.TextField(_("恢复说明"), blank=True)
+
+    class Meta:
+        ordering = ["-withdrawn_at", "-pk"]
+        verbose_name = _("平台下架")
+        verbose_name_plural = _("平台下架")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=models.Q(restored_at__isnull=True),
+                name="one_active_withdrawal_per_product",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} 平台下架"
+
+    @property
+    def is_active(self) -> bool:
+        return self.restored_at is None

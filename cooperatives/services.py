@@ -6,13 +6,21 @@ its partner's ``is_selling`` flag (which hides or shows all its products at
 once) and a StatusChange row saying who did it and why.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
-from cooperatives.models import Cooperative, Membership, StatusChange
+from cooperatives.models import Cooperative, ListingWithdrawal, Membership, StatusChange
+
+if TYPE_CHECKING:
+    from cooperatives.suspension import Outcome
 
 Partner = get_model("partner", "Partner")
 Status = Cooperative.Status
@@ -30,13 +38,45 @@ def membership_for(user) -> Membership | None:
     """The user's membership of a cooperative, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return Membership.objects.select_related("cooperative__partner").filter(user=user).first()
+    membership = (
+        Membership.objects.select_related("cooperative__partner")
+        .annotate(
+            # The portal's "平台下架" banner asks only when there is one
+            # (report_tags.portal_withdrawals): no extra query per page.
+            has_active_withdrawals=Exists(
+                ListingWithdrawal.objects.filter(
+                    cooperative=OuterRef("cooperative"), restored_at__isnull=True
+                )
+            )
+        )
+        .filter(user=user)
+        .first()
+    )
+    if membership is not None:
+        membership.cooperative.has_active_withdrawals = membership.has_active_withdrawals
+    return membership
+
+
+def change_status(
+    cooperative: Cooperative, to_status: str, *, by=None, reason: str = ""
+) -> Outcome | None:
+    """Move ``cooperative`` to ``to_status``; raises ValidationError if that
+    transition is not allowed or a reason is missing where one is needed.
+
+    A suspension then handles what the cooperative still had to do, each
+    order in its own transaction (cooperatives.suspension): its open
+    reports are closed and its pending orders cancelled and refunded. That
+    outcome is returned (None for other changes)."""
+    _record_change(cooperative, to_status, by=by, reason=reason)
+    if to_status == Status.SUSPENDED:
+        from cooperatives import suspension
+
+        return suspension.after_suspension(cooperative, by=by, reason=reason)
+    return None
 
 
 @transaction.atomic
-def change_status(cooperative: Cooperative, to_status: str, *, by=None, reason: str = "") -> None:
-    """Move ``cooperative`` to ``to_status``; raises ValidationError if that
-    transition is not allowed or a reason is missing where one is needed."""
+def _record_change(cooperative: Cooperative, to_status: str, *, by=None, reason: str = "") -> None:
     coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
     if to_status not in ALLOWED.get(coop.status, set()):
         raise ValidationError(
@@ -64,8 +104,8 @@ def reject(cooperative: Cooperative, *, by=None, reason: str) -> None:
     change_status(cooperative, Status.REJECTED, by=by, reason=reason)
 
 
-def suspend(cooperative: Cooperative, *, by=None, reason: str) -> None:
-    change_status(cooperative, Status.SUSPENDED, by=by, reason=reason)
+def suspend(cooperative: Cooperative, *, by=None, reason: str) -> Outcome | None:
+    return change_status(cooperative, Status.SUSPENDED, by=by, reason=reason)
 
 
 def reinstate(cooperative: Cooperative, *, by=None, reason: str = "") -> None:

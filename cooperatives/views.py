@@ -3,7 +3,11 @@
 * ``/cooperatives/``: verified cooperatives, with their district.
 * ``/cooperatives/<pk>/``: a verified cooperative's page: names, district,
   description, photos, current certifications (expired ones drop out by
-  themselves) and its browsable products. Any other status gives 404.
+  themselves), its public credit record (cooperatives/credit_record.py)
+  and its browsable products. A suspended cooperative keeps its page, which
+  says so and shows its record but no products (its trace pages answer 410
+  with the reason: cooperatives/traceability.public_batch). Applicants and
+  rejected ones give 404.
 * ``/cooperatives/apply/``: a signed-in person applies for a cooperative;
   someone who already belongs to one sees its review status instead (and,
   after a rejection, the reason and the form to correct and re-apply).
@@ -20,6 +24,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 from oscar.core.loading import get_model
 
+from cooperatives.credit_record import credit_record
 from cooperatives.forms import RegistrationForm, entity_type_label
 from cooperatives.listings import products_of
 from cooperatives.models import Cooperative
@@ -67,13 +72,18 @@ class CooperativeDetailView(DetailView):
     context_object_name = "cooperative"
 
     def get_queryset(self) -> QuerySet:
-        return Cooperative.objects.filter(status=Cooperative.Status.VERIFIED)
+        return Cooperative.objects.filter(
+            status__in=(Cooperative.Status.VERIFIED, Cooperative.Status.SUSPENDED)
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         coop = self.object
         products = cooperative_products(coop)
+        if coop.status == Cooperative.Status.SUSPENDED:
+            products = products.none()
         ctx.update(
+            credit=credit_record(coop),
             district=district_of(coop),
             photos=list(coop.photos.all()),
             certifications=list(coop.current_certifications()),

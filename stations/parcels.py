@@ -7,7 +7,11 @@ they have a phone) with the pickup code. Hand-over requires the order's
 pickup code: a wrong code is counted, and after
 ``WANGNONG_PICKUP_MAX_FAILURES`` wrong codes in a row the order's parcels
 lock until platform staff unlock them (they are alerted by e-mail). A right
-code resets the count. Arrived parcels not collected after
+code resets the count. Across orders, one staff member at one station may
+type ``WANGNONG_PICKUP_STAFF_MAX_FAILURES`` wrong codes per
+``WANGNONG_RATELIMIT_WINDOW`` (config/ratelimit.py); past that every
+hand-over by that person waits for the window to end, so codes cannot be
+guessed by spreading attempts over many orders. Arrived parcels not collected after
 ``WANGNONG_UNCOLLECTED_DAYS`` days are listed for follow-up.
 """
 
@@ -23,6 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config import ratelimit
 from cooperatives import fulfilment
 from stations import audit, notifications
 from stations.models import Parcel, Resident, Station, StationOrder
@@ -32,6 +37,16 @@ Status = Parcel.Status
 
 def max_failures() -> int:
     return int(settings.WANGNONG_PICKUP_MAX_FAILURES)
+
+
+def staff_limit() -> ratelimit.Limit:
+    """Wrong pickup codes one staff member may type at one station, across
+    orders, per window."""
+    return ratelimit.Limit(
+        "pickup-staff",
+        int(settings.WANGNONG_PICKUP_STAFF_MAX_FAILURES),
+        int(settings.WANGNONG_RATELIMIT_WINDOW),
+    )
 
 
 def uncollected_days() -> int:
@@ -162,6 +177,14 @@ def hand_over(station: Station, staff_user, number: str, code: str) -> list[Parc
         # Nothing typed (a scanner's Enter after the order number) is not a
         # wrong guess: ask for the code without counting it.
         raise ValidationError({"code": _("请输入居民报出的取件码。")})
+    limit, staff_key = staff_limit(), f"{station.pk}:{getattr(staff_user, 'pk', '')}"
+    if limit.is_limited(staff_key):
+        raise ValidationError(
+            {
+                "code": _("输错取件码的次数过多，请 %(minutes)s 分钟后再办理取件。")
+                % {"minutes": max(1, -(-limit.retry_after() // 60))}
+            }
+        )
     with transaction.atomic():
         locked = (
             StationOrder.objects.select_for_update()
@@ -203,6 +226,7 @@ def hand_over(station: Station, staff_user, number: str, code: str) -> list[Parc
                 parcels=[p.pk for p in arrived],
             )
     if failure is not None:
+        limit.hit(staff_key)
         raise ValidationError({"code": failure})
     return arrived
 

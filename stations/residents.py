@@ -21,9 +21,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cooperatives.privacy import mask_phone
 from divisions.forms import normalise_mobile
 from divisions.models import Division
+from privacy import access_log
+from privacy.masking import mask_phone
 from stations import audit
 from stations.models import Resident, Station
 
@@ -177,13 +178,22 @@ def masked_phone(resident: Resident) -> str:
     return mask_phone(resident.phone)
 
 
-def reveal_contact(resident: Resident, staff_user) -> str:
+def reveal_contact(resident: Resident, staff_user, request=None) -> str:
     """The resident's full phone number, for a staff member who needs it
-    now; recorded in the audit log."""
+    now; recorded in the station's audit log (an act on the resident's
+    behalf) and in the platform's contact-access log (privacy/)."""
     audit.record(
         station=resident.station,
         actor=staff_user,
         action=audit.Action.CONTACT_VIEWED,
         resident=resident,
+    )
+    access_log.record(
+        request,
+        [access_log.Subject(user_id=resident.user_id, resident_id=resident.pk)],
+        fields=[access_log.PHONE],
+        view="station:resident-reveal",
+        purpose="station",
+        viewer=staff_user,
     )
     return resident.phone

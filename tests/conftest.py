@@ -80,6 +80,16 @@ def _plain_static_files(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (config/ratelimit.py) and cached two-factor flags
+    live in the cache, which outlives a test's database rollback: every test
+    starts with none, so one test's failures never lock out the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def china(db):
     """The shipping country (Oscar's address models need one)."""

@@ -113,7 +113,7 @@ class ReviewDetailView(TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         action = form.cleaned_data["action"]
         try:
-            services.change_status(
+            outcome = services.change_status(
                 coop,
                 ReviewActions.TARGET[action],
                 by=request.user,
@@ -133,4 +133,8 @@ class ReviewDetailView(TemplateView):
         if sent:
             done += " " + _("已发邮件通知合作社。")
         messages.success(request, done)
+        if outcome is not None:  # a suspension: what happened to its pending orders
+            from cooperatives.report_views import suspension_messages
+
+            suspension_messages(request, outcome)
         return redirect("cooperatives-dashboard:detail", pk=coop.pk)

@@ -35,6 +35,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, TemplateView
 
+from config import uploads
 from cooperatives import imports
 from cooperatives.import_tasks import start_import
 from cooperatives.models import ImportJob
@@ -114,10 +115,14 @@ class UploadForm(forms.Form):
         if upload.size == 0:
             raise forms.ValidationError(_("上传的文件是空的，请重新选择。"))
         data = upload.read()
+        if uploads.looks_like_markup(data):  # kept as ImportJob.file: never HTML
+            raise forms.ValidationError(uploads.MARKUP_REFUSED)
         try:
             self.sheet = imports.read_sheet(data, upload.name)
         except imports.ImportFileError as exc:
             raise forms.ValidationError(exc.message)
+        if data.startswith(b"PK"):
+            uploads.check_ooxml(data, "xlsx")  # no macros, no zip bomb
         self.data_bytes = data
         return upload
 

@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from oscar.core.loading import get_model
 
+from config.uploads import ACCEPT_ATTR, max_upload_bytes, validate_image
 from cooperatives import listings
 from cooperatives.listings import ListingData, VariantData
 from cooperatives.portal.access import CooperativePortalMixin, ScopedObjectMixin
-from cooperatives.uploads import ACCEPT_ATTR, max_upload_bytes, sniff_image
 from shop.catalogue.produce import Certification as CertificationType
 from shop.catalogue.produce import StorageClass, Unit
 
@@ -75,7 +75,7 @@ class MultipleImageInput(forms.ClearableFileInput):
 
 class PhotosField(forms.FileField):
     """Several photos at once (from the camera or the gallery), each checked
-    by cooperatives.uploads (content sniffed, bombs and non-images refused)."""
+    by config.uploads (content sniffed, bombs and non-images refused)."""
 
     widget = MultipleImageInput
 
@@ -97,7 +97,7 @@ class PhotosField(forms.FileField):
             if not upload:
                 continue
             try:
-                sniff_image(upload)
+                upload = validate_image(upload)  # re-encoded: no EXIF, nothing appended
             except ValidationError as exc:
                 errors.extend(f"{upload.name}：{m}" for m in exc.messages)
             cleaned.append(upload)

@@ -38,7 +38,8 @@ from cooperatives.portal.access import (
     get_scoped_or_404,
 )
 from cooperatives.portal.shipments import decorate
-from cooperatives.privacy import mask_phone
+from privacy import access_log
+from privacy.masking import mask_phone
 
 PER_PAGE = 20
 
@@ -125,6 +126,14 @@ class OrderLineDetailView(CooperativePortalMixin, DetailView):
         line = self.object
         line.status_label = fulfilment.status_label(line.status)
         ctx["delivery"] = delivery_details(line.order)
+        if ctx["delivery"] and self.request.method == "GET":
+            # The packer sees the recipient and full address: logged.
+            access_log.record(
+                self.request,
+                [access_log.subject_for_order(line.order)],
+                fields=[access_log.NAME, access_log.ADDRESS],
+                purpose="packing",
+            )
         ctx["actions"] = fulfilment.next_actions(line)
         # Which harvest batch the line is packed from (溯源).
         from cooperatives import traceability
@@ -238,6 +247,13 @@ class PackingListView(CooperativePortalMixin, TemplateView):
             group["lines"].append(line)
             group["items"] += line.quantity
         ctx["groups"] = list(groups.values())
+        # One access-log row per order on the printed list, in one query.
+        access_log.record(
+            self.request,
+            [access_log.subject_for_order(g["order"]) for g in ctx["groups"] if g["delivery"]],
+            fields=[access_log.NAME, access_log.ADDRESS],
+            purpose="packing list",
+        )
         ctx["selected"] = selected
         ctx["printed_at"] = timezone.localtime()
         return ctx

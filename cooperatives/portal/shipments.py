@@ -26,11 +26,12 @@ from cooperatives.portal.access import (
     ScopedObjectMixin,
     cooperative_shipments,
 )
-from cooperatives.privacy import mask_phone
 from logistics import shipments as logistics_shipments
 from logistics import stages
 from logistics.adapters import CarrierError, get_adapter
 from logistics.models import Carrier, Shipment, ShipmentItem
+from privacy import access_log
+from privacy.masking import mask_phone
 
 logger = logging.getLogger("wangnong.logistics")
 
@@ -134,12 +135,25 @@ class ShipmentDetailView(CooperativePortalMixin, ScopedObjectMixin, TemplateView
             if shipment.is_consolidated
             else mask_phone(shipment.recipient_phone)
         )
+        if not shipment.is_consolidated and self.request.method == "GET":
+            # The packer sees the recipient and full address: logged.
+            access_log.record(
+                self.request,
+                _shipment_subjects(ctx["items"]),
+                fields=[access_log.NAME, access_log.ADDRESS],
+                purpose="shipment",
+            )
         ctx["can_print_label"] = can_print_label(shipment)
         ctx["can_enter_tracking_number"] = can_enter_tracking_number(shipment)
         ctx["can_close"] = shipment.status == Status.COLLECTING
         ctx.setdefault("tracking_value", shipment.tracking_number)
         ctx.setdefault("tracking_errors", [])
         return ctx
+
+
+def _shipment_subjects(items) -> list:
+    """The buyers of a (home-delivery) shipment's orders, for the access log."""
+    return [access_log.subject_for_order(item.line.order) for item in items]
 
 
 def detail_url(shipment: Shipment) -> str:
@@ -168,6 +182,14 @@ class ShipmentLabelView(CooperativePortalMixin, ScopedObjectMixin, TemplateView)
                 % {"carrier": shipment.carrier.name},
             )
             return HttpResponseRedirect(detail_url(shipment))
+        if not shipment.is_consolidated:
+            # The label carries the full name, phone and address: logged.
+            access_log.record(
+                request,
+                _shipment_subjects(shipment.items.select_related("line__order")),
+                fields=[access_log.NAME, access_log.PHONE, access_log.ADDRESS],
+                purpose="waybill",
+            )
         response = HttpResponse(pdf, content_type="application/pdf")
         name = shipment.tracking_number or f"WN{shipment.pk}"
         response["Content-Disposition"] = f'inline; filename="waybill-{name}.pdf"'

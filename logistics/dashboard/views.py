@@ -41,6 +41,7 @@ from logistics.forms import (
 )
 from logistics.models import Carrier, Shipment, ShipmentItem, TrackingEvent
 from logistics.waybill import reference
+from privacy import access_log
 
 Partner = get_model("partner", "Partner")
 Status = Shipment.Status
@@ -232,6 +233,15 @@ class ShipmentDetailMixin(ShipmentMixin):
         orders = list({item.line.order.number: item.line.order for item in items}.values())
         manual = get_adapter(shipment.carrier).manual
         cancelled = shipment.status == Status.CANCELLED
+        if not shipment.is_consolidated and self.request.method == "GET":
+            # Staff see the recipient's full name, phone and address (a
+            # manual carrier's courier needs them): logged.
+            access_log.record(
+                self.request,
+                [access_log.subject_for_order(order) for order in orders],
+                fields=[access_log.NAME, access_log.PHONE, access_log.ADDRESS],
+                purpose="shipment",
+            )
         return {
             "shipment": shipment,
             "reference": reference(shipment),
@@ -437,6 +447,17 @@ class LabelView(ShipmentMixin, View):
                 % {"carrier": shipment.carrier.name, "error": exc},
             )
             return redirect("logistics-dashboard:detail", pk=pk)
+        if not shipment.is_consolidated:
+            # The label carries the full name, phone and address: logged.
+            access_log.record(
+                request,
+                [
+                    access_log.subject_for_order(item.line.order)
+                    for item in shipment.items.select_related("line__order")
+                ],
+                fields=[access_log.NAME, access_log.PHONE, access_log.ADDRESS],
+                purpose="waybill",
+            )
         name = f"waybill-{reference(shipment)}.pdf"
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}"'

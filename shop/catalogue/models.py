@@ -85,5 +85,12 @@ class Product(AbstractProduct):
     def get_certification_labels(self) -> list[str]:
         return certification_labels(self._own_or_parent("certifications") or [])
 
+    def is_review_permitted(self, user) -> bool:
+        """Only a signed-in buyer who received this product, once (Oscar's
+        review form checks this; shop/catalogue/reviews.py)."""
+        from shop.catalogue.reviews import may_review
+
+        return may_review(user, self)
+
 
 from oscar.apps.catalogue.models import *  # noqa: E402,F403

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from oscar.apps.catalogue.views import ProductDetailView as CoreProductDetailView
 
 from cooperatives.models import Cooperative
+from shop.catalogue import reviews
 from shop.catalogue.listing import selling_filter
 
 
@@ -26,6 +27,8 @@ class ProductDetailView(CoreProductDetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         ctx["seller_cooperative"] = self.seller_cooperative()
+        ctx["approved_reviews"], ctx["more_reviews"] = reviews.latest_approved(self.object)
+        ctx["may_review"] = reviews.may_review(self.request.user, self.object)
         return ctx
 
     def seller_cooperative(self) -> Cooperative | None:

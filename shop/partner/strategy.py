@@ -1,6 +1,6 @@
 """Pricing and availability: Oscar's default strategy, except that nothing
 can be bought from a seller that is not selling (a cooperative awaiting
-verification or suspended)."""
+verification or suspended), nor a product that is not public."""
 
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.partner import availability
@@ -17,10 +17,22 @@ class SellerNotSelling(availability.Unavailable):
         return False, self.message
 
 
+class NotOnSale(availability.Unavailable):
+    message = _("该商品已下架")
+
+    def is_purchase_permitted(self, quantity):
+        return False, self.message
+
+
 class Default(CoreDefault):
     def availability_policy(self, product, stockrecord):
         if stockrecord is not None and not stockrecord.partner.is_selling:
             return SellerNotSelling()
+        # Oscar's basket does not look at is_public: a listing taken down
+        # (by its cooperative, or by the platform with its variants,
+        # cooperatives/reports.py) cannot be bought from a basket either.
+        if not product.is_public:
+            return NotOnSale()
         return super().availability_policy(product, stockrecord)
 
 

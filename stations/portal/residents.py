@@ -181,7 +181,7 @@ class ResidentContactView(ResidentDetailView):
 
     def post(self, request, *args, **kwargs):
         if self.resident.phone:
-            self.full_phone = residents.reveal_contact(self.resident, request.user)
+            self.full_phone = residents.reveal_contact(self.resident, request.user, request)
         return self.render_to_response(self.get_context_data())
 
 
@@ -196,7 +196,7 @@ class ResidentEditView(StationPortalMixin, ResidentMixin, FormView):
         # The form shows the full number to edit it: that is a view of the
         # contact details, and logged like one.
         if self.resident.phone:
-            residents.reveal_contact(self.resident, request.user)
+            residents.reveal_contact(self.resident, request.user, request)
         return super().get(request, *args, **kwargs)
 
     def get_initial(self):

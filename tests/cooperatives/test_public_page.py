@@ -85,17 +85,23 @@ def test_a_certificate_expiring_today_still_shows(client, shawo):
     assert "AGI00123" in client.get(page(shawo)).content.decode()
 
 
-@pytest.mark.parametrize("status", ["applied", "rejected", "suspended"])
-def test_only_verified_cooperatives_have_a_page(client, status):
+@pytest.mark.parametrize("status", ["applied", "rejected"])
+def test_only_verified_or_suspended_cooperatives_have_a_page(client, status):
     coop = make_cooperative("天津市测试合作社", credit_prefix="93120111MA05Q0001", status=status)
     assert client.get(page(coop)).status_code == 404
     assert coop.legal_name not in client.get(reverse("cooperatives:list")).content.decode()
 
 
-def test_suspension_removes_the_page(client, coop_a):
-    assert client.get(page(coop_a)).status_code == 200
+def test_suspension_keeps_the_page_with_its_record_but_no_products(client, coop_a):
+    factories.product("青麻叶大白菜", partner_obj=coop_a.partner)
+    assert "青麻叶大白菜" in client.get(page(coop_a)).content.decode()
     services.suspend(coop_a, reason="假冒产品")
-    assert client.get(page(coop_a)).status_code == 404
+    response = client.get(page(coop_a))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "已暂停销售" in html and "假冒产品" in html
+    assert "青麻叶大白菜" not in html
+    assert coop_a.legal_name not in client.get(reverse("cooperatives:list")).content.decode()
 
 
 def test_list_of_verified_cooperatives(client, coop_a, coop_b):

@@ -214,8 +214,11 @@ def test_suspension_hides_every_product_at_once(staff_client, client, staff, coo
     client.post(reverse("basket:add", kwargs={"pk": radish_of.pk}), {"quantity": 1})
     basket = Basket.objects.filter(lines__product=radish_of)
     assert not basket.exists()
-    # The public page is gone too; the cooperative sees why in its portal.
-    assert client.get(reverse("cooperatives:detail", kwargs={"pk": coop_a.pk})).status_code == 404
+    # The public page says so, with the reason and no products (its credit
+    # record stays public); the cooperative sees why in its portal.
+    public = client.get(reverse("cooperatives:detail", kwargs={"pk": coop_a.pk}))
+    assert public.status_code == 200
+    assert reason in public.content.decode() and url not in public.content.decode()
     client.force_login(manager_of(coop_a))
     assert reason in client.get(reverse("cooperatives:apply")).content.decode()
 

@@ -411,3 +411,40 @@ def test_each_section_pages_on_its_own(staff_client, station_a, resident_a, prod
     second = staff_client.get(LIST, {"q": resident_a.name, "incoming_page": 2})
     assert second.context["incoming"].number == 2
     assert second.context["incoming"].rows[0].pk != incoming.rows[0].pk
+
+
+def test_wrong_codes_across_orders_stop_the_staff_member(
+    staff_client, settings, station_a, resident_a, produce
+):
+    """Guessing across many orders (each below its own lock) is limited per
+    staff member: past the limit even a right code waits for the window."""
+    settings.WANGNONG_PICKUP_STAFF_MAX_FAILURES = 3
+    orders = [one_parcel_order(station_a, resident_a, produce) for _ in range(3)]
+    for so in orders:
+        parcels.confirm_arrival(station_a, staff_of(station_a), so.order.number)
+    for so in orders[:2]:
+        response = staff_client.post(HANDOVER, {"number": so.order.number, "code": wrong_code(so)})
+        assert "还可以再试" in response.content.decode()
+    response = staff_client.post(
+        HANDOVER, {"number": orders[2].order.number, "code": wrong_code(orders[2])}
+    )
+    assert "还可以再试" in response.content.decode()  # the third wrong code is still counted
+    # The limit is reached: the next hand-over is refused, right code or not,
+    # and no order counts another failure.
+    response = staff_client.post(
+        HANDOVER, {"number": orders[0].order.number, "code": orders[0].pickup_code}
+    )
+    html = response.content.decode()
+    assert "输错取件码的次数过多" in html and "取件码正确" not in html
+    assert orders[0].parcels.get().status == Parcel.Status.ARRIVED
+    for so in orders:
+        so.refresh_from_db()
+        assert so.pickup_failures == 1 and not so.is_locked
+    # Another staff member of the station is not stopped.
+    other = User.objects.create_user("helper2", "h2@example.com", "pw-123456")
+    station_a.staff.create(user=other)
+    staff_client.force_login(other)
+    response = staff_client.post(
+        HANDOVER, {"number": orders[0].order.number, "code": orders[0].pickup_code}
+    )
+    assert "取件码正确" in response.content.decode()

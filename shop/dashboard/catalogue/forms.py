@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.dashboard.catalogue import forms as oscar_forms
 from oscar.apps.dashboard.catalogue.forms import *  # noqa: F403
 
+from config.uploads import validate_image
 from divisions.models import Division
 from shop.catalogue.produce import Certification
 
@@ -48,3 +49,25 @@ class ProductForm(oscar_forms.ProductForm):
         super().delete_non_child_fields()
         for name in set(PRODUCE_FIELDS) - set(CHILD_PRODUCE_FIELDS):
             self.fields.pop(name, None)
+
+
+class ProductImageForm(oscar_forms.ProductImageForm):
+    """Oscar's product image form through config.uploads' one validator: the
+    content decides the type, and the stored image is re-encoded (no EXIF,
+    nothing appended)."""
+
+    def clean_original(self):
+        original = self.cleaned_data.get("original")
+        if not original or "original" not in self.changed_data:
+            return original
+        return validate_image(original)
+
+
+class CategoryForm(oscar_forms.CategoryForm):
+    """Oscar's category form; its image goes through config.uploads too."""
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if not image or "image" not in self.changed_data:
+            return image
+        return validate_image(image)
