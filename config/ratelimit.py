@@ -116,4 +116,6 @@ def client_ip(request) -> str:
     ]
     if len(forwarded) >= proxies:
         return forwarded[-proxies]
-    return forwarded[0] if forwarded else remote
+    # Fewer entries than proxies: not through the proxies; the client wrote
+    # whatever is there, so only the connection's own address counts.
+    return remote

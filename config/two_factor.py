@@ -184,10 +184,23 @@ def verify(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _setup_device(user) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+SETUP_SESSION_KEY = "two_factor_setup_device"
+
+
+def _setup_device(request: HttpRequest) -> TOTPDevice:
+    """The device being set up in this session. Every new setup page gets a
+    fresh secret (earlier unconfirmed ones are deleted), so a secret someone
+    else saw in another session can never be the one confirmed; the form's
+    POST confirms only the device this session was shown."""
+    user = request.user
+    if request.method == "POST":
+        pk = request.session.get(SETUP_SESSION_KEY)
+        device = TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first()
+        if device is not None:
+            return device
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    request.session[SETUP_SESSION_KEY] = device.pk
     return device
 
 
@@ -204,7 +217,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         return render(
             request, "security/two_factor_setup.html", {"enabled": True, "form": DisableForm()}
         )
-    device = _setup_device(user)
+    device = _setup_device(request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = "".join(ch for ch in form.cleaned_data["code"] if ch.isdigit())

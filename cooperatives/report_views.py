@@ -52,9 +52,10 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def _client_ip(request) -> str:
-    # Behind the proxy, Django sees the proxy; REMOTE_ADDR is what the
-    # deployment's proxy configuration makes it.
-    return request.META.get("REMOTE_ADDR", "")
+    # Behind trusted proxies, the address the outermost one saw.
+    from config.ratelimit import client_ip
+
+    return client_ip(request)
 
 
 class ReportCreateView(View):

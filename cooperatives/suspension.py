@@ -109,6 +109,12 @@ def handle_pending_orders(
             logger.warning("Suspension of %s: order %s not refunded", cooperative.pk, order.number)
             outcome.left.append((order.number, " ".join(exc.messages)))
             continue
+        except Exception:
+            # A deadlock or an outage: this order's transaction rolled back
+            # whole (Stripe is its last step); the others still go on.
+            logger.exception("Suspension of %s: order %s failed", cooperative.pk, order.number)
+            outcome.left.append((order.number, _("处理时出错，未做任何改动，请人工处理。")))
+            continue
         else:
             _tell_buyer(order, cooperative, reason)
     if outcome.left:
@@ -130,12 +136,28 @@ def _token(order, cooperative: Cooperative, line_ids) -> uuid.UUID:
 
 
 def _ordinary_order(order, line_ids: list[int], cooperative: Cooperative, *, by, note: str) -> None:
+    """Refund and cancel ``line_ids`` of ``order`` in one transaction whose
+    last step is Stripe: every lock is taken and every write of ours made
+    first, so a failure (a deadlock, a refusal) rolls back before any money
+    moves, and once Stripe has refunded only the commit is left."""
     from logistics import shipments as logistics_shipments
-    from logistics.models import Shipment
+    from logistics.models import Shipment, ShipmentItem
     from shop.payment import refunds
 
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        # Again under the order's lock: a carrier may have picked some up
+        # since the list was made; those go on to delivery.
+        line_ids = list(
+            Line.objects.select_for_update()
+            .filter(pk__in=line_ids, status__in=BEFORE_HANDOVER)
+            .values_list("pk", flat=True)
+        )
+        if not line_ids:
+            return
+        token = _token(locked, cooperative, line_ids)
+        if refunds.Refund.objects.filter(token=token).exists():
+            return  # a repeated run
         left = refunds.refundable(locked)
         lines = {pk: left.lines.get(pk, 0) for pk in line_ids}
         others_going = (
@@ -143,25 +165,33 @@ def _ordinary_order(order, line_ids: list[int], cooperative: Cooperative, *, by,
             .exclude(status__in=("cancelled", "refunded"))
             .exists()
         )
-        # This cooperative's shipments of the order that carry only these lines.
+        # This cooperative's shipments of the order, locked before any money
+        # moves; those that carry only these lines are emptied.
         mine = list(
-            Shipment.objects.filter(order=locked, partner_id=cooperative.partner_id)
+            Shipment.objects.select_for_update()
+            .filter(order=locked, partner_id=cooperative.partner_id)
             .exclude(status=Shipment.Status.CANCELLED)
-            .prefetch_related("items")
         )
-        emptied = [s for s in mine if {i.line_id for i in s.items.all()} <= set(line_ids)]
+        items = defaultdict(set)
+        for shipment_id, line_id in ShipmentItem.objects.filter(shipment__in=mine).values_list(
+            "shipment_id", "line_id"
+        ):
+            items[shipment_id].add(line_id)
+        emptied = [s for s in mine if items[s.pk] <= set(line_ids)]
         if others_going:
             shipping = min(sum(to_fen_charge(s.charge) for s in emptied), left.shipping)
         else:
             shipping = left.shipping
+        done = None
         if sum(lines.values()) + shipping > 0:
-            refunds.refund(
+            done = refunds.refund_locked(
                 locked,
                 lines=lines,
                 shipping=shipping,
                 reason=note[:300],
                 by=by,
-                token=_token(locked, cooperative, line_ids),
+                token=token,
+                defer_stripe=True,
             )
         # Lines with nothing left to refund (refunded in part before and
         # the rest written off) are cancelled here, as the station path does.
@@ -172,9 +202,13 @@ def _ordinary_order(order, line_ids: list[int], cooperative: Cooperative, *, by,
             if line.stockrecord is not None:
                 line.stockrecord.cancel_allocation(line.quantity)
         locked.refresh_from_db()
-        if locked.status != "cancelled":
+        if locked.status == "cancelled":
+            logistics_shipments.remove_lines(locked, by=by, reason=note)
+        else:
             for shipment in emptied:
                 logistics_shipments.cancel(shipment, by=by, reason=note)
+        if done is not None and done.via == refunds.Via.STRIPE:
+            refunds.send_to_stripe(done, refunds._refundable_payment(locked))
 
 
 def to_fen_charge(amount) -> int:

@@ -47,7 +47,9 @@ def ip_hash(request) -> str:
     the same place apart, not to recover the address."""
     if request is None:
         return ""
-    address = request.META.get("REMOTE_ADDR", "")
+    from config.ratelimit import client_ip
+
+    address = client_ip(request)
     if not address:
         return ""
     key = settings.SECRET_KEY.encode()

@@ -83,7 +83,7 @@ def user_hash(user_id: int) -> str:
 def blockers(user) -> Blockers:
     """What stops ``user``'s account from being deleted now."""
     from cooperatives.models import Complaint, Membership
-    from shop.payment.models import StripePayment
+    from shop.payment.models import Refund, StripePayment
     from stations.models import Parcel, StationStaff
 
     Order = get_model("order", "Order")
@@ -107,8 +107,10 @@ def blockers(user) -> Blockers:
         .values_list("order__number", flat=True)
     )
     numbers.update(
+        # Waiting for the cooperative or for staff; an answered complaint
+        # (a reply, a replacement) needs nothing more from the buyer.
         Complaint.objects.filter(buyer=user)
-        .exclude(status=Complaint.Status.RESOLVED)
+        .filter(status__in=(Complaint.Status.OPEN, Complaint.Status.ESCALATED))
         .values_list("order__number", flat=True)
     )
     numbers.update(
@@ -121,6 +123,13 @@ def blockers(user) -> Blockers:
         .exclude(status__in=(StripePayment.Status.FAILED, StripePayment.Status.CANCELED))
         .exclude(status=StripePayment.Status.CREATED)
         .values_list("order_number", flat=True)
+    )
+    # A Stripe refund asked for and not final yet: if it fails, staff must
+    # still be able to reach the buyer.
+    numbers.update(
+        Refund.objects.filter(order__user=user, status=Refund.Status.PENDING).values_list(
+            "order__number", flat=True
+        )
     )
     found.orders = sorted(numbers)
     return found

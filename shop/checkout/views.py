@@ -35,6 +35,17 @@ def parse_amount(value) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
+class IndexView(oscar_views.IndexView):
+    """Oscar's gateway, whose "existing customer" option checks a password:
+    the form gets the request, so django-axes counts and locks it like every
+    other login form (without a request the lockout never sees it)."""
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["request"] = self.request
+        return kwargs
+
+
 class PaymentMethodMixin:
     def get_payment_method(self):
         return methods.get_method(self.checkout_session._get("payment", "method"))

@@ -194,3 +194,21 @@ def test_behind_a_proxy_the_forwarded_address_counts_and_cannot_be_forged(client
         HTTP_X_FORWARDED_FOR="203.0.113.51",
     )
     assert response.status_code == 302
+
+
+def test_the_checkout_gateway_password_is_locked_out_too(client, buyer, radish, settings):
+    """Checkout's "existing customer" option checks a password: it counts
+    against the same lockout as the login page (Oscar's view gave its form
+    no request, so the lockout never saw it)."""
+    from tests.factories import add_to_basket
+
+    settings.AXES_FAILURE_LIMIT = 3
+    ip = "203.0.113.44"
+    add_to_basket(client, radish)
+    post = {"options": "existing", "username": buyer.email, "password": "wrong"}
+    statuses = [client.post("/checkout/", post, REMOTE_ADDR=ip).status_code for _ in range(3)]
+    assert statuses[:2] == [200, 200]
+    assert statuses[2] == 429
+    post["password"] = PASSWORD
+    assert client.post("/checkout/", post, REMOTE_ADDR=ip).status_code == 429
+    assert not logged_in(client)

@@ -163,3 +163,27 @@ def test_customers_cannot_enable_it(client, db):
     response = client.get("/accounts/two-factor/")
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=buyer).exists()
+
+
+def test_a_secret_seen_in_another_session_is_never_the_one_confirmed(client, staff):
+    """Someone holding the password opens the setup page first and copies its
+    secret; the staff member's own setup page gets a fresh secret, and only
+    the device their session was shown can be confirmed."""
+    from django.test import Client
+
+    intruder = Client()
+    shop_login(intruder, staff)
+    intruder.get("/accounts/two-factor/")
+    seen = TOTPDevice.objects.get(user=staff, confirmed=False)
+
+    shop_login(client, staff)
+    client.get("/accounts/two-factor/")
+    own = TOTPDevice.objects.get(user=staff, confirmed=False)
+    assert own.pk != seen.pk and own.bin_key != seen.bin_key
+    assert not TOTPDevice.objects.filter(pk=seen.pk).exists()
+
+    # The intruder's form now confirms nothing (a fresh device for them,
+    # which in turn removes the staff member's pending one, never theirs).
+    response = intruder.post("/accounts/two-factor/", {"code": "123456"})
+    assert response.status_code == 200
+    assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()

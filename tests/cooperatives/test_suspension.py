@@ -298,3 +298,19 @@ def test_the_record_costs_the_same_queries_whatever_the_history(
     with django_assert_max_num_queries(5):
         credit_record.credit_record(coop)
     assert coop.status == Cooperative.Status.VERIFIED
+
+
+def test_a_line_picked_up_after_the_list_was_made_goes_on(shop, staff, buyer):
+    """The pending lines are listed first and each order handled later: a line
+    the carrier picked up in between is looked at again under the order's
+    lock, and neither refunded nor its shipment cancelled."""
+    order = cod_order([(shop["radish"], 1)], user=buyer)
+    line_ids = list(order.lines.values_list("pk", flat=True))
+    order.lines.update(status="shipped")  # the carrier's pickup, meanwhile
+
+    suspension._ordinary_order(order, line_ids, shop["radish_coop"], by=staff, note="测试")
+
+    assert not Refund.objects.filter(order=order).exists()
+    assert set(order.lines.values_list("status", flat=True)) == {"shipped"}
+    assert Shipment.objects.filter(order=order).exclude(status="cancelled").exists()
+    books_balance()
