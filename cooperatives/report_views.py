@@ -15,6 +15,7 @@ from django.views import View
 from oscar.core.loading import get_model
 
 from cooperatives import reports
+from cooperatives.complaint_forms import add_service_errors
 from cooperatives.models import ListingReport
 from shop.payment.dashboard.views import staff_required
 
@@ -41,14 +42,6 @@ class ReportForm(forms.Form):
         max_length=reports.CONTACT_MAX,
         help_text=gettext_lazy("留下电子邮箱，处理后我们会告诉您结果。"),
     )
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _client_ip(request) -> str:
@@ -87,7 +80,7 @@ class ReportCreateView(View):
                     contact=form.cleaned_data["contact"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect("cooperatives:report-done", product_pk=self.product.pk)
         return self.render_page(form)
@@ -170,7 +163,7 @@ class StaffReportDetailView(View):
                         self.product, by=request.user, note=restore_form.cleaned_data["note"]
                     )
                 except ValidationError as exc:
-                    _add_errors(restore_form, exc)
+                    add_service_errors(restore_form, exc)
                 else:
                     messages.success(request, _("已解除平台下架，合作社可以重新上架。"))
                     return redirect("reports-dashboard:detail", pk=pk)
@@ -183,7 +176,7 @@ class StaffReportDetailView(View):
                     self.product, decision, by=request.user, note=form.cleaned_data["note"]
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
