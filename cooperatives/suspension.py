@@ -143,6 +143,7 @@ def _ordinary_order(order, line_ids: list[int], cooperative: Cooperative, *, by,
     from logistics import shipments as logistics_shipments
     from logistics.models import Shipment, ShipmentItem
     from shop.payment import refunds
+    from shop.payment.ledger import to_fen
 
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -179,7 +180,7 @@ def _ordinary_order(order, line_ids: list[int], cooperative: Cooperative, *, by,
             items[shipment_id].add(line_id)
         emptied = [s for s in mine if items[s.pk] <= set(line_ids)]
         if others_going:
-            shipping = min(sum(to_fen_charge(s.charge) for s in emptied), left.shipping)
+            shipping = min(sum(to_fen(s.charge) for s in emptied), left.shipping)
         else:
             shipping = left.shipping
         done = None
@@ -209,12 +210,6 @@ def _ordinary_order(order, line_ids: list[int], cooperative: Cooperative, *, by,
                 logistics_shipments.cancel(shipment, by=by, reason=note)
         if done is not None and done.via == refunds.Via.STRIPE:
             refunds.send_to_stripe(done, refunds._refundable_payment(locked))
-
-
-def to_fen_charge(amount) -> int:
-    from shop.payment.ledger import to_fen
-
-    return to_fen(amount)
 
 
 def _station_order(station_order, order, cooperative: Cooperative, *, by, note: str) -> None:

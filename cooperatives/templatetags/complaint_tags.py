@@ -1,16 +1,11 @@
-"""{% complaint_record cooperative as record %}: the cooperative's public
-complaint figures (cooperatives.complaints.cooperative_record)."""
+"""Complaint template tags: a buyer's order lines with their complaints, and
+shares as percentages (the public credit record)."""
 
 from django import template
 
 from cooperatives import complaints
 
 register = template.Library()
-
-
-@register.simple_tag
-def complaint_record(cooperative):
-    return complaints.cooperative_record(cooperative)
 
 
 @register.simple_tag
