@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run install test lint check bench services browser-deps clean messages
+.PHONY: run install test lint check bench bench-all bench-deps services browser-deps clean messages
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -86,7 +86,40 @@ messages: install
 clean:
 	rm -rf var/wangnong.sqlite3 var/wangnong.sqlite3-wal var/wangnong.sqlite3-shm var/media var/static
 
-## make bench: on their own PostgreSQL database, the station portal benchmark
+## make bench (issue 9, at most 20 minutes): the city-scale dataset
+## (bench/dataset.py, loaded once into BENCH_LOAD_DATABASE_URL and reused),
+## the stock Oscar shop built from it (bench/stock_oscar.py), then the load run
+## (bench/load.py: gunicorn + whitenoise, locust from .venv-bench, the trivial
+## view and stock Oscar as baselines, page weight): bench/results/<date>.json
+## and .md. BENCH_LOAD_REDIS_URL's database is flushed. BENCH_SCALE=small for
+## a quick run.
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong_load
+BENCH_STOCK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong_stock
+BENCH_LOAD_REDIS_URL ?= redis://127.0.0.1:6379/9
+BENCH_SCALE ?= full
+BENCH_MANIFEST ?= var/bench/dataset.json
+BENCH_FLAGS ?=
+bench: install services browser-deps bench-deps
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_LOAD_DATABASE_URL))'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres $(notdir $(BENCH_LOAD_DATABASE_URL))
+	DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) REDIS_URL=$(BENCH_LOAD_REDIS_URL) \
+	STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage sh -c '\
+	  $(BIN)/python manage.py migrate --noinput && \
+	  $(BIN)/python bench/dataset.py --scale $(BENCH_SCALE) --if-missing --manifest $(BENCH_MANIFEST)'
+	$(BIN)/python bench/stock_oscar.py --source $(BENCH_LOAD_DATABASE_URL) \
+	  --database $(BENCH_STOCK_DATABASE_URL) --if-missing
+	DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) REDIS_URL=$(BENCH_LOAD_REDIS_URL) \
+	  $(BIN)/python bench/load.py --stock-database $(BENCH_STOCK_DATABASE_URL) \
+	    --manifest $(BENCH_MANIFEST) $(BENCH_FLAGS)
+
+## The load tool's own venv (locust, pinned in bench/requirements.txt).
+bench-deps: .venv-bench/.installed
+.venv-bench/.installed: bench/requirements.txt
+	@test -d .venv-bench || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q -r bench/requirements.txt
+	@touch $@
+
+## make bench-all: make bench, then on their own PostgreSQL database the station portal benchmark
 ## (5,000 residents, 20,000 orders) and the logistics hand-off reliability run
 ## (1,000 shipments from 300 orders, a failing carrier simulator, Celery workers
 ## on a Redis broker — BENCH_BROKER_URL is flushed — one killed midway) and the
@@ -94,7 +127,7 @@ clean:
 ## the snapshot task and the statistics page); results in bench/results/.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wangnong_bench
 BENCH_BROKER_URL ?= redis://127.0.0.1:6379/7
-bench: install services
+bench-all: bench
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'wangnong_bench'" | grep -q 1 \
 	  || createdb -h 127.0.0.1 -U postgres wangnong_bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/10 \

@@ -28,7 +28,6 @@ the median, 95th percentile and SQL queries per request.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import platform
@@ -37,7 +36,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,12 +55,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from oscar.core.loading import get_model  # noqa: E402
 
+from bench.bulk import explicit_timestamps, make_residents, money  # noqa: E402
 from cooperatives.models import Cooperative  # noqa: E402
 from divisions.models import Division  # noqa: E402
 from shop.address.china import ensure_china  # noqa: E402
 from shop.address.chinese import copy_division_names  # noqa: E402
 from shop.search.indexing import index_product_ids  # noqa: E402
-from stations import commission, ordering, residents  # noqa: E402
+from stations import commission, ordering  # noqa: E402
 from stations.models import (  # noqa: E402
     AuditEvent,
     CashEntry,
@@ -83,27 +83,11 @@ ProductClass = get_model("catalogue", "ProductClass")
 StockRecord = get_model("partner", "StockRecord")
 
 SEED = 20261127
-CENT = Decimal("0.01")
 STATION_NAME = "基准测试益农信息社"
 OTHER_NAME = "基准对照益农信息社"
 STAFF = "station-bench"
 VILLAGE = "120111102201"  # 西青区辛口镇上辛口村
 OTHER_VILLAGE = "120117110201"  # 宁河区七里海镇
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
-GIVEN = [
-    "秀英",
-    "桂兰",
-    "德福",
-    "建国",
-    "玉兰",
-    "志强",
-    "淑珍",
-    "春生",
-    "凤英",
-    "国庆",
-    "海燕",
-    "长顺",
-]
 PRODUCE = [
     ("沙窝萝卜", "20.00"),
     ("七里海河蟹", "88.00"),
@@ -116,27 +100,6 @@ PRODUCE = [
 ]
 HOME_CHARGE = Decimal("12.00")
 SPAN_DAYS = 730
-
-
-@contextlib.contextmanager
-def explicit_timestamps(*models):
-    """Let bulk inserts keep the created_at values they carry (auto_now_add
-    would stamp them all with now)."""
-    changed = []
-    for model in models:
-        for field in model._meta.concrete_fields:
-            if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
-                changed.append((field, field.auto_now, field.auto_now_add))
-                field.auto_now = field.auto_now_add = False
-    try:
-        yield
-    finally:
-        for field, auto_now, auto_now_add in changed:
-            field.auto_now, field.auto_now_add = auto_now, auto_now_add
-
-
-def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- The catalogue ----------------------------------------------------------------------
@@ -225,70 +188,6 @@ def station_with_staff(name: str, village: str, username: str) -> tuple[Station,
     )
     StationStaff.objects.get_or_create(user=user, defaults={"station": station})
     return station, user
-
-
-def make_residents(
-    station, staff, count: int, rng: random.Random, start: dt.datetime
-) -> list[Resident]:
-    villages = [code for code, _name in residents.village_choices(station)][:6]
-    statement = residents.consent_statement()
-    phones: set[str] = set()
-    users, people = [], []
-    for i in range(count):
-        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
-        phone = ""
-        if rng.random() < 0.8:
-            while not phone or phone in phones:
-                phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
-            phones.add(phone)
-        home = rng.random() < 0.15
-        users.append(
-            User(
-                username=f"bench-{station.pk}-{i:05d}",
-                first_name=name,
-                password="!bench",
-                is_active=True,
-            )
-        )
-        created = start + dt.timedelta(seconds=rng.randrange(SPAN_DAYS * 86400 // 2))
-        people.append(
-            Resident(
-                station=station,
-                name=name,
-                phone=phone,
-                village_id=rng.choice(villages),
-                address_detail=f"{rng.randrange(1, 12)}排{rng.randrange(1, 20)}号" if home else "",
-                delivery_preference=Resident.Delivery.HOME if home else Resident.Delivery.STATION,
-                consent_at=created,
-                consent_recorded_by=staff,
-                consent_statement=statement,
-                created_at=created,
-            )
-        )
-    User.objects.bulk_create(users, batch_size=1000)
-    for user, person in zip(users, people, strict=True):
-        person.user = user
-    with explicit_timestamps(Resident, AuditEvent):
-        Resident.objects.bulk_create(people, batch_size=1000)
-        AuditEvent.objects.bulk_create(
-            (
-                AuditEvent(
-                    station=station,
-                    resident=r,
-                    actor=staff,
-                    action=AuditEvent.Action.RESIDENT_CREATED,
-                    detail={
-                        "village": r.village_id,
-                        "delivery": r.delivery_preference,
-                        "has_phone": bool(r.phone),
-                    },
-                    created_at=r.created_at,
-                )
-                for r in people
-            ),
-            batch_size=2000,
-        )
-    return people
 
 
 def addresses_for(station: Station, people: list[Resident]) -> dict:

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from taggit.models import Tag
 
 from cms.models import ArticlePage, CoursePage, ProgrammeIndexPage, TrainingIndexPage
+from cms.site_cache import public_pages
 
 ARTICLES_PER_PAGE = 10
 
@@ -23,16 +24,15 @@ def article_listing(index: ProgrammeIndexPage, request: HttpRequest) -> dict:
     Returns the page of articles, its paginator, the tag asked for (when it
     exists) and the tags in use, for the filter chips."""
     articles = (
-        index.articles()
-        .public()
+        public_pages(index.articles())
         .select_related("lead_image")
         .prefetch_related("lead_image__renditions")
     )
     tags = list(
         Tag.objects.filter(
-            cms_articlepagetag_items__content_object__in=ArticlePage.objects.child_of(index)
-            .live()
-            .public()
+            cms_articlepagetag_items__content_object__in=public_pages(
+                ArticlePage.objects.child_of(index).live()
+            )
         )
         .distinct()
         .order_by("name")
@@ -58,8 +58,7 @@ def course_listing(index: TrainingIndexPage, request: HttpRequest) -> dict:
     """The index's live courses in editors' order, ``?audience=`` keeping
     one audience (an unknown value is ignored and all are shown)."""
     courses = (
-        index.courses()
-        .public()
+        public_pages(index.courses())
         .select_related("cover_image")
         .prefetch_related("cover_image__renditions")
     )

@@ -6,6 +6,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -17,9 +18,10 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from cms.blocks import ContentStreamBlock, HomeStreamBlock, LessonStreamBlock
+from cms.site_cache import CachedViewRestrictionsMixin, public_pages
 
 
-class HomePage(Page):
+class HomePage(CachedViewRestrictionsMixin, Page):
     """The site's front page, composed by editors from blocks that pull live
     products and categories from the catalogue (prices and stock are always
     the shop's own, never copied into the page)."""
@@ -38,8 +40,22 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("首页")
 
+    def route(self, request, path_components):
+        """The page at ``path_components`` below home in one query (and one
+        for its own row) however deep, where Wagtail asks two per level.
+        Our page types do not route further themselves, so this finds what
+        Wagtail's walk would: the descendant with that URL path, served if
+        live (``Page.route`` with nothing left to walk)."""
+        if not path_components:
+            return super().route(request, path_components)
+        url_path = self.url_path + "/".join(path_components) + "/"
+        page = Page.objects.filter(path__startswith=self.path, url_path=url_path).first()
+        if page is None:
+            raise Http404
+        return page.specific.route(request, [])
 
-class StandardPage(Page):
+
+class StandardPage(CachedViewRestrictionsMixin, Page):
     """A plain content page (about us, help, policies)."""
 
     body = StreamField(
@@ -57,7 +73,7 @@ class StandardPage(Page):
 # --- Programme news and policy explainers ---------------------------------------
 
 
-class ProgrammeIndexPage(Page):
+class ProgrammeIndexPage(CachedViewRestrictionsMixin, Page):
     """The programme's news and policy explainers, newest first, filterable
     by tag (cms/templates/cms/programme_index_page.html)."""
 
@@ -80,7 +96,7 @@ class ArticlePageTag(TaggedItemBase):
     )
 
 
-class ArticlePage(Page):
+class ArticlePage(CachedViewRestrictionsMixin, Page):
     """A news item or a policy explainer. Goes through Wagtail's moderation
     workflow (draft → review → publish; cms/workflows.py) and can be
     scheduled with go-live/expiry dates."""
@@ -128,7 +144,7 @@ class ArticlePage(Page):
 # --- Training --------------------------------------------------------------------
 
 
-class TrainingIndexPage(Page):
+class TrainingIndexPage(CachedViewRestrictionsMixin, Page):
     """All training courses, filterable by audience."""
 
     intro = RichTextField(_("简介"), blank=True, features=["bold", "link"])
@@ -144,7 +160,7 @@ class TrainingIndexPage(Page):
         return CoursePage.objects.child_of(self).live().order_by("path")
 
 
-class CoursePage(Page):
+class CoursePage(CachedViewRestrictionsMixin, Page):
     """A course: its lessons are its child LessonPages, in the order editors
     arrange them in the page tree. A learner who completes every lesson
     (cms/learning.py) receives a certificate."""
@@ -208,10 +224,10 @@ class CoursePage(Page):
         """The live, public lessons in tree order: what the course page lists
         and what completing the course means (a lesson restricted to a group
         would otherwise keep everyone else from finishing)."""
-        return LessonPage.objects.child_of(self).live().public().order_by("path")
+        return public_pages(LessonPage.objects.child_of(self).live()).order_by("path")
 
 
-class LessonPage(Page):
+class LessonPage(CachedViewRestrictionsMixin, Page):
     """One lesson: text, images, a video (a Wagtail document played by the
     browser), downloads, and optionally a short multiple-choice quiz whose
     right answers stay on the server (QuizQuestion.correct is never sent
@@ -399,7 +415,7 @@ class TrainingSession(models.Model):
 # --- Coverage and sales statistics --------------------------------------------------
 
 
-class StatisticsPage(Page):
+class StatisticsPage(CachedViewRestrictionsMixin, Page):
     """The programme's public figures, district by district, read from the
     latest complete snapshot (cms/statistics.py computes them in a periodic
     task), with a CSV of the same figures. Editors may place it anywhere."""

@@ -9,4 +9,6 @@ class SiteConfig(AppConfig):
     verbose_name = "网农"
 
     def ready(self) -> None:
-        from config import checks, two_factor  # noqa: F401  (register checks and receivers)
+        from config import checks, page_cache, two_factor  # noqa: F401  (checks, receivers)
+
+        page_cache.connect_receivers()

@@ -117,10 +117,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.csp.WangnongCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Gzip for rendered pages (static files are whitenoise's, pre-compressed);
+    # outside the page cache, so cached pages are compressed too.
+    "config.compression.TextGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Anonymous pages from the cache (config/page_cache.py): after Locale and
+    # Csrf, whose parts of a served page (language, CSRF cookie) it relies on.
+    "config.page_cache.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "config.two_factor.TwoFactorMiddleware",
@@ -145,7 +151,8 @@ _template_context_processors = [
     "django.template.context_processors.i18n",
     "django.contrib.messages.context_processors.messages",
     "oscar.apps.search.context_processors.search_form",
-    "oscar.apps.communication.notifications.context_processors.notifications",
+    # Oscar's unread-notification count, lazily (an eager COUNT per page).
+    "config.context_processors.notifications",
     "oscar.apps.checkout.context_processors.checkout",
     "oscar.core.context_processors.metadata",
     "wagtail.contrib.settings.context_processors.settings",
@@ -193,7 +200,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="wn"),
             "TIMEOUT": 300,
@@ -201,6 +208,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Anonymous visitors' pages kept in the cache for this long (0: off); see
+# config/page_cache.py for what is kept and what makes it out of date.
+WANGNONG_PAGE_CACHE_SECONDS = env.int("WANGNONG_PAGE_CACHE_SECONDS", default=300)
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -305,7 +315,7 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 # --- Static and media -------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
@@ -345,7 +355,13 @@ if AWS_STORAGE_BUCKET_NAME:
 THUMBNAIL_KVSTORE = "sorl.thumbnail.kvstores.cached_db_kvstore.KVStore"
 THUMBNAIL_FORMAT = "WEBP"
 THUMBNAIL_PRESERVE_FORMAT = False
-WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+# sorl's default is 95: a 180 px listing photo would be about 25 KB instead
+# of 3–7 KB (bench/page_weight.py). 60 is WebP's sweet spot for thumbnails.
+THUMBNAIL_QUALITY = env.int("THUMBNAIL_QUALITY", default=60)
+# Hashed names (CompressedManifestStaticFilesStorage) get whitenoise's
+# ten-year immutable caching on their own; this is only for a file asked for
+# by its plain name, which changes in place at the next deploy.
+WHITENOISE_MAX_AGE = 600 if not DEBUG else 0
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

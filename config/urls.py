@@ -2,6 +2,8 @@
 redirect), Oscar's dashboard, Wagtail's admin and documents, and finally
 Wagtail's catch-all page serving, which must stay last."""
 
+import re
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
@@ -63,10 +65,19 @@ urlpatterns = [
     path("", include(oscar_urls)),
 ]
 
-if settings.SERVE_MEDIA:
-    from django.conf.urls.static import static
+if settings.SERVE_MEDIA and settings.MEDIA_URL.startswith("/"):
+    # django.conf.urls.static.static() does nothing when DEBUG is off, but
+    # SERVE_MEDIA also serves media to production-like runs (the load
+    # harness, bench/page_weight.py) that have no separate media server.
+    from django.views.static import serve as serve_media
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            serve_media,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]
 
 urlpatterns += [path("", include(wagtail_urls))]
 

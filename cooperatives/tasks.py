@@ -37,6 +37,8 @@ from django.db import transaction
 from oscar.core.loading import get_model
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from config import page_cache
+
 try:  # iPhones upload HEIC; pillow-heif teaches Pillow to read it.
     from pillow_heif import register_heif_opener
 
@@ -56,7 +58,7 @@ MAX_PIXELS = 50_000_000  # about 8000 × 6000: above any phone camera
 # templates/oscar/catalogue/partials/product.html ask for them.
 SITE_RENDITIONS: tuple[tuple[str, dict], ...] = tuple(
     (size, {"crop": "center", "upscale": False})
-    for size in ("800x800", "400x400", "480x480", "240x240")
+    for size in ("720x720", "360x360", "320x320", "160x160")
 )
 
 
@@ -182,6 +184,7 @@ def process_product_image(self, image_id: int) -> str:
             transaction.on_commit(lambda: _forget(storage, new_name))
             return "superseded"
         ProductImage.objects.filter(pk=image_id).update(original=new_name)
+        page_cache.site_changed()  # an update() sends no signal
         # The upload (with its EXIF) goes once the new name is committed.
         transaction.on_commit(lambda: _forget(storage, old_name))
     row.original.name = new_name

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from divisions import services as divisions
@@ -145,7 +146,9 @@ def _title_of(line) -> str:
 
 
 def plan_basket(basket, destination_code: str | None, *, to_station: bool = False) -> Plan:
-    lines = basket.all_lines()
+    lines = list(basket.all_lines())
+    # Every line's cooperative in one query, not one per line.
+    prefetch_related_objects([line.stockrecord for line in lines if line.stockrecord], "partner")
     return plan_lines(lines, destination_code, to_station=to_station)
 
 

@@ -33,6 +33,54 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# A transactional test (transaction=True, live_server: every browser test)
+# ends with Django's flush. As Django does it, that cost 25 s a test here:
+# TRUNCATE of some 400 tables (new files for each table and index, synced to
+# disk) and re-inserting, on post_migrate, the whole country's administrative
+# divisions and every content type and permission. Instead: leave those
+# reference tables alone (no test changes them), and on PostgreSQL (as the
+# superuser the suite runs as) DELETE the few rows a test left.
+KEPT_BY_FLUSH = {"divisions_division", "django_content_type", "auth_permission"}
+
+
+def _superuser(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_keeps_reference_data():
+    from django.core.management.commands import flush
+
+    original = flush.sql_flush
+
+    def sql_flush(style, connection, reset_sequences=True, allow_cascade=False):
+        tables = [
+            table
+            for table in connection.introspection.django_table_names(
+                only_existing=True, include_views=False
+            )
+            if table not in KEPT_BY_FLUSH
+        ]
+        if connection.vendor == "postgresql" and not reset_sequences and _superuser(connection):
+            quote = connection.ops.quote_name
+            # Replica mode skips triggers: the ledger's append-only guard
+            # (payment/ledger) and the foreign-key checks, for this
+            # transaction only; every row goes anyway.
+            return ["SET LOCAL session_replication_role = replica;"] + [
+                f"DELETE FROM {quote(table)};" for table in tables
+            ]
+        return connection.ops.sql_flush(
+            style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+
+    flush.sql_flush = sql_flush
+    yield
+    flush.sql_flush = original
+
+
 def ensure_wagtail_roots(**kwargs) -> None:
     """Put back the rows Wagtail's migrations create and its code assumes
     (the default locale, the root collection, the root page).
@@ -78,6 +126,16 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_only_where_asked(request, settings):
+    """Most tests read ``response.context``, which a page served from the
+    anonymous page cache (config/page_cache.py) does not have, and change
+    rows without the signals that age cached pages. The cache is off unless
+    a test is marked ``page_cache``; tests/test_page_cache.py covers it."""
+    if request.node.get_closest_marker("page_cache") is None:
+        settings.WANGNONG_PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

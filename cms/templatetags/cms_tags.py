@@ -92,9 +92,10 @@ def featured_courses(courses) -> list:
     ids = [c.pk for c in (courses or []) if c is not None and getattr(c, "pk", None)]
     if not ids:
         return []
+    from cms.site_cache import public_pages
+
     found = (
-        CoursePage.objects.live()
-        .public()
+        public_pages(CoursePage.objects.live())
         .filter(pk__in=ids)
         .select_related("cover_image")
         .prefetch_related("cover_image__renditions")
@@ -109,11 +110,14 @@ def featured_cooperatives(cooperatives) -> list:
     page), in the editor's order."""
     from cooperatives.models import Cooperative
 
-    ids = [c.pk for c in (cooperatives or []) if c is not None and getattr(c, "pk", None)]
-    if not ids:
-        return []
-    found = Cooperative.objects.filter(status=Cooperative.Status.VERIFIED).in_bulk(ids)
-    return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
+    # The chooser block has fetched them already (in one query): no need
+    # to ask again, only to keep the verified ones, each once.
+    chosen = {
+        c.pk: c
+        for c in (cooperatives or [])
+        if c is not None and getattr(c, "pk", None) and c.status == Cooperative.Status.VERIFIED
+    }
+    return list(chosen.values())
 
 
 @register.simple_tag

@@ -9,15 +9,18 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import generic
 from oscar.apps.checkout import views as oscar_views
 from oscar.apps.checkout.exceptions import FailedPreCondition
 
+from config import messaging
 from logistics import shipments as logistics_shipments
 from logistics.planning import plan_basket
 from shop.checkout import pay_views
 from shop.checkout.forms import PaymentMethodForm
+from shop.order import tasks as order_tasks
 from shop.partner.exceptions import InsufficientStock
 from shop.payment import accounting, methods, start_payment
 from shop.payment.cash import cod_source
@@ -81,6 +84,10 @@ class ShippingMethodView(oscar_views.ShippingMethodView):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("methods", getattr(self, "_methods", []))
         return super().get_context_data(**kwargs)
+
+    def get_available_shipping_methods(self):
+        basket = self.request.basket
+        return self.shipping_methods_for(basket, self.get_shipping_address(basket))
 
 
 class PaymentMethodView(PaymentMethodMixin, oscar_views.PaymentMethodView, generic.FormView):
@@ -214,11 +221,10 @@ class PaymentDetailsView(PaymentMethodMixin, oscar_views.PaymentDetailsView):
         return self.handle_successful_order(order)
 
     def send_order_placed_email(self, order):
-        """The order is committed by now. If the confirmation cannot be sent
-        (mail server down), log it: letting the error through makes Oscar
-        show a failed checkout and re-open the submitted basket, and the
-        buyer orders twice."""
-        try:
-            super().send_order_placed_email(order)
-        except Exception:  # noqa: BLE001 - any mail failure; the order stands
-            logger.exception("Order #%s: confirmation e-mail not sent", order.number)
+        """The order is committed by now. The confirmation is a task
+        (shop/order/tasks.py): rendering and sending it stays out of the
+        request when there is a broker. If it cannot be sent (mail server
+        down), it is logged: letting the error through makes Oscar show a
+        failed checkout and re-open the submitted basket, and the buyer
+        orders twice."""
+        messaging.after_commit(order_tasks.send_placed_email, order.pk, translation.get_language())

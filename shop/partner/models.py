@@ -11,7 +11,7 @@ so it is race-free without a separate SELECT … FOR UPDATE.
 
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.partner.abstract_models import AbstractPartner, AbstractStockRecord
 
@@ -47,6 +47,13 @@ class StockRecord(AbstractStockRecord):
         self.post_save_signal()
 
     allocate.alters_data = True
+
+    class Meta(AbstractStockRecord.Meta):
+        indexes = [
+            # The portal's search by SKU, typed in any case (partner_sku__iexact
+            # within one cooperative: cooperatives/portal/listings.py).
+            models.Index(F("partner"), Upper("partner_sku"), name="stockrecord_partner_sku_upper"),
+        ]
 
 
 from oscar.apps.partner.models import *  # noqa: E402,F403

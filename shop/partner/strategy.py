@@ -25,6 +25,17 @@ class NotOnSale(availability.Unavailable):
 
 
 class Default(CoreDefault):
+    def select_stockrecord(self, product):
+        """Oscar's first stock record, with its partner in the same query
+        (``availability_policy`` asks whether the partner is selling).
+        Stock records a listing prefetched are used as they are."""
+        if "stockrecords" in getattr(product, "_prefetched_objects_cache", {}):
+            return super().select_stockrecord(product)
+        try:
+            return product.stockrecords.select_related("partner")[0]
+        except IndexError:
+            return None
+
     def availability_policy(self, product, stockrecord):
         if stockrecord is not None and not stockrecord.partner.is_selling:
             return SellerNotSelling()

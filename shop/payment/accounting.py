@@ -83,6 +83,9 @@ def record_sale(order, *, by=None) -> JournalEntry | None:
     goods = 0
     lines = _lines(order)
     rules = commission.rules_for({line.partner_id for line in lines})
+    # Each account looked up once per sale, not once per line.
+    pendings: dict[int, object] = {}
+    commission_account = None
     for line in lines:
         gross = to_fen(line.line_price_incl_tax)
         if gross == 0:
@@ -90,14 +93,18 @@ def record_sale(order, *, by=None) -> JournalEntry | None:
         if line.partner is None:
             raise LedgerError(f"order {order.number} line {line.pk} has no cooperative")
         goods += gross
-        pending = ledger.cooperative_account(line.partner, pending=True)
+        if line.partner_id not in pendings:
+            pendings[line.partner_id] = ledger.cooperative_account(line.partner, pending=True)
+        pending = pendings[line.partner_id]
         legs.append((pending, -gross, order, line))
         cut = commission.commission_fen(
             gross, commission.rate_for(line.partner_id, line.product, rules)
         )
         if cut:
+            if commission_account is None:
+                commission_account = account("platform:commission")
             legs.append((pending, cut, order, line))
-            legs.append((account("platform:commission"), -cut, order, line))
+            legs.append((commission_account, -cut, order, line))
     if shipping:
         legs.append((account("platform:shipping"), -shipping, order))
     if goods + shipping != total:

@@ -41,7 +41,7 @@ def rules_for(partner_ids) -> list[CommissionRule]:
 def rate_for(partner_id: int | None, product, rules: list[CommissionRule] | None = None) -> Decimal:
     """The commission percent for ``product`` sold by ``partner_id`` (from
     ``rules`` when given, e.g. ``rules_for`` an order's cooperatives)."""
-    paths = _category_paths(product) if product is not None else []
+    paths: list[str] | None = None  # read only when a category rule applies
     if rules is None:
         rules = rules_for([partner_id])
     best: tuple[int, int, Decimal] | None = None  # (specificity, depth, rate)
@@ -49,6 +49,8 @@ def rate_for(partner_id: int | None, product, rules: list[CommissionRule] | None
         if rule.partner_id is not None and rule.partner_id != partner_id:
             continue
         if rule.category_id is not None:
+            if paths is None:
+                paths = _category_paths(product) if product is not None else []
             path = rule.category.path
             if not any(p.startswith(path) for p in paths):
                 continue

@@ -537,10 +537,17 @@ def _tell_buyer_refused(payment: StripePayment) -> None:
     email_later(to, subject, body)
 
 
-def send_order_placed_email(order, payment: StripePayment | None = None) -> None:
-    """Oscar's order confirmation, after the order has committed. A failure
-    is logged: the order stands either way."""
-    language = (payment.checkout.get("language") if payment else None) or settings.LANGUAGE_CODE
+def send_order_placed_email(
+    order, payment: StripePayment | None = None, *, language: str | None = None
+) -> None:
+    """Oscar's order confirmation, after the order has committed, in the
+    buyer's language (the payment's checkout snapshot, else ``language``).
+    A failure is logged: the order stands either way."""
+    language = (
+        (payment.checkout.get("language") if payment else None)
+        or language
+        or settings.LANGUAGE_CODE
+    )
     try:
         with translation.override(language):
             ctx = {"user": order.user, "order": order, "lines": order.lines.all()}

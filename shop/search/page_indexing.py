@@ -26,6 +26,7 @@ from cms.models import (
     StandardPage,
     TrainingIndexPage,
 )
+from config import page_cache
 from shop.search.models import PageSearchDocument
 from shop.search.tokens import document_terms, join_terms
 
@@ -174,4 +175,5 @@ def rebuild_page_index() -> int:
     ]
     PageSearchDocument.objects.all().delete()
     PageSearchDocument.objects.bulk_create(docs)
+    page_cache.site_changed()  # bulk_create sends no signal
     return len(docs)

@@ -8,6 +8,15 @@ from django.utils.translation import pgettext_lazy
 
 register = template.Library()
 
+
+@register.simple_tag
+def basket_item_count(request) -> int:
+    """Items in the visitor's basket for the header (shop/basket_count.py)."""
+    from shop.basket_count import basket_item_count as count
+
+    return count(request)
+
+
 # Chinese punctuation that sits between values rather than inside a phrase:
 # English needs ", " and a plain space instead.
 LIST_SEPARATOR = pgettext_lazy("separator between the items of a list", "、")
