@@ -239,7 +239,7 @@ def test_card_is_authorised_then_captured_after_the_stock_is_allocated(
     page = client.get(reverse("checkout:pay", kwargs={"token": payment.token}))
     assert page.status_code == 200
     text = page.content.decode()
-    assert '<script src="https://js.stripe.example/v3/"></script>' in text
+    assert '<script src="https://js.stripe.example/v3/" defer></script>' in text
     assert 'data-key="pk_test_wangnong"' in text
     assert f'data-secret="{intent["client_secret"]}"' in text
     assert 'id="card-element"' in text
