@@ -5,31 +5,26 @@ is served or a listing keeps to public pages.
 
 Everything here lives under one version that ``tree_changed`` replaces
 whenever a page, a view restriction or a site is saved, deleted, published,
-unpublished or moved (receivers in cms/apps.py), at once and again after the
-transaction commits, so a value computed from the old rows in between cannot
-outlive the change.
+unpublished or moved (receivers in cms/apps.py), with config/cache_versions.py,
+so a value computed from the old rows cannot outlive the change.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from wagtail.models import Page, PageViewRestriction, Site
+
+from config import cache_versions
 
 VERSION_KEY = "cms:tree:v"
 # A safety net only: every change replaces the version.
 TIMEOUT = 24 * 3600
 
 T = TypeVar("T")
-
-
-def _new_version() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def tree_changed(sender: Any = None, instance: Any = None, **kwargs: Any) -> None:
@@ -39,19 +34,12 @@ def tree_changed(sender: Any = None, instance: Any = None, **kwargs: Any) -> Non
         return
     if instance is not None and not isinstance(instance, (Page, PageViewRestriction, Site)):
         return
-    _new_version()
-    transaction.on_commit(_new_version)
+    cache_versions.bump(VERSION_KEY)
 
 
 def cached(name: str, compute: Callable[[], T]) -> T:
     """``compute()``'s value under ``name`` for the current tree version."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        # add(): a concurrent tree_changed() wins over this request.
-        if not cache.add(VERSION_KEY, version, None):
-            version = cache.get(VERSION_KEY, version)
-    key = f"cms:tree:{version}:{name}"
+    key = f"cms:tree:{cache_versions.current(VERSION_KEY)}:{name}"
     value = cache.get(key)
     if value is None:
         value = compute()

@@ -14,12 +14,13 @@ history, and with every CSRF token it carries found (see below).
 
 Keys: scheme, host, language, path and query string. Each kept page carries
 the **versions** it was made at, read in the same round trip as the page and
-compared before it is served. One site-wide version is raised whenever anything a public page shows changes:
+compared before it is served. One site-wide version is raised whenever
+anything a public page shows changes:
 products, prices, stock set by a cooperative, categories, images,
 cooperatives, reviews, CMS pages and snippets, statistics snapshots (see
 ``WATCHED_*``). It is raised at once *and again after the transaction
-commits*, so a page rendered from the old rows between the two cannot
-outlive the commit. Product pages carry a second, per-product version as
+commits* (config/cache_versions.py), so a page rendered from the old rows
+between the two cannot outlive the commit. Product pages carry a second, per-product version as
 well: an order moving stock (Oscar's allocate/consume/cancel, which send
 ``post_save`` without ``update_fields``) raises only that product's version,
 and the site-wide one only when the product runs out, so a checkout rush does
@@ -46,10 +47,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.urls import Resolver404, ResolverMatch, resolve
+
+from config import cache_versions
 
 VERSION_KEY = "page-cache:v"
 PRODUCT_VERSION_KEY = "page-cache:p:{}"
@@ -73,8 +76,12 @@ CACHEABLE_VIEWS: dict[str, str | None] = {
 }
 
 # Models whose changes show on public pages. Whole apps, then single models
-# of apps that also hold per-user or per-order rows, then exceptions.
-WATCHED_APPS = {"catalogue", "partner", "reviews", "offer", "cms", "search", "sites"}
+# of apps that also hold per-user or per-order rows, then exceptions. The
+# search app's documents are not watched: a document changes with its
+# product or page, whose own signals raise the version, and the bulk
+# rebuilds raise it once (a receiver would make every bulk delete of
+# documents load and signal each row).
+WATCHED_APPS = {"catalogue", "partner", "reviews", "offer", "cms", "sites"}
 WATCHED_MODELS = {
     "cooperatives.cooperative",
     "cooperatives.cooperativephoto",
@@ -106,29 +113,15 @@ def enabled() -> bool:
 # --- Versions -----------------------------------------------------------------
 
 
-def _raise(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:
-        # Not there yet (or evicted): any new value differs from every key
-        # made with the old one, because keys made without it used 0.
-        cache.set(key, 1, None)
-
-
-def _raise_now_and_after_commit(key: str) -> None:
-    _raise(key)
-    transaction.on_commit(lambda: _raise(key), robust=True)
-
-
 def site_changed() -> None:
     """Every cached page is out of date (call after changing public data
     without model signals, e.g. ``QuerySet.update`` or ``bulk_create``)."""
-    _raise_now_and_after_commit(VERSION_KEY)
+    cache_versions.bump(VERSION_KEY)
 
 
 def product_changed(product_id: int) -> None:
     """The product's own page is out of date (stock moved by an order)."""
-    _raise_now_and_after_commit(PRODUCT_VERSION_KEY.format(product_id))
+    cache_versions.bump(PRODUCT_VERSION_KEY.format(product_id))
 
 
 def _label(model) -> str:
@@ -213,9 +206,8 @@ def _key(request: HttpRequest) -> str:
     return "page-cache:page:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
-def _version_keys(request: HttpRequest) -> list[str] | None:
-    match = request.resolver_match
-    if match is None or match.view_name not in CACHEABLE_VIEWS:
+def _version_keys(match: ResolverMatch) -> list[str] | None:
+    if match.view_name not in CACHEABLE_VIEWS:
         return None
     keys = [VERSION_KEY]
     product_kwarg = CACHEABLE_VIEWS[match.view_name]
@@ -259,48 +251,74 @@ def _personalise(request: HttpRequest, body: str) -> str:
     return body
 
 
+# Response headers a kept page does not carry: set per response, or by the
+# middleware outside this one, which runs again for a page served from here.
+UNSTORED_HEADERS = {
+    "content-length",
+    "content-encoding",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "vary",
+    "x-page-cache",
+}
+
+
 class PageCacheMiddleware:
     """Place after LocaleMiddleware and CsrfViewMiddleware: the key needs the
     language, and a served page's CSRF cookie is set by the CSRF middleware
-    on the way out."""
+    on the way out. A page found here is answered at once, without the
+    middleware after this one (authentication, messages, basket …), which
+    have nothing to do for a visitor with no cookies; the headers they added
+    to the kept page (X-Frame-Options) are kept with it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        pending = self._lookup(request)
+        if isinstance(pending, HttpResponse):
+            return pending
         response = self.get_response(request)
-        pending = getattr(request, "_wn_page_cache", None)
         if pending is not None and not response.has_header("X-Page-Cache"):
             body = _storable(request, response)
             if body is not None:
                 key, versions = pending
-                cache.set(
-                    key,
-                    (versions, body, response["Content-Type"]),
-                    settings.WANGNONG_PAGE_CACHE_SECONDS,
-                )
+                headers = {
+                    name: value
+                    for name, value in response.items()
+                    if name.lower() not in UNSTORED_HEADERS
+                }
+                cache.set(key, (versions, body, headers), settings.WANGNONG_PAGE_CACHE_SECONDS)
                 response["X-Page-Cache"] = "miss"
         return response
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+    def _lookup(self, request: HttpRequest) -> HttpResponse | tuple[str, tuple] | None:
+        """The kept page as a response; else, when the response may be kept,
+        its key and the versions it is made at; else None."""
         if not enabled() or request.method not in ("GET", "HEAD"):
             return None
         if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
             return None
         if not _stateless_visitor(request):
             return None
-        version_keys = _version_keys(request)
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return None
+        version_keys = _version_keys(match)
         if version_keys is None:
             return None
         # One round trip: the page and the versions it must have been made at.
         key = _key(request)
         found = cache.get_many([key, *version_keys])
-        versions = tuple(found.get(k) or 0 for k in version_keys)
+        current = cache_versions.fill_missing(version_keys, found)
+        versions = tuple(current[k] for k in version_keys)
         cached = found.get(key)
         if cached is None or cached[0] != versions:
-            request._wn_page_cache = (key, versions)
-            return None
-        _versions, body, content_type = cached
-        response = HttpResponse(_personalise(request, body), content_type=content_type)
+            return key, versions
+        _versions, body, headers = cached
+        response = HttpResponse(_personalise(request, body))
+        for name, value in headers.items():
+            response[name] = value
         response["X-Page-Cache"] = "hit"
         return response

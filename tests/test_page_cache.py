@@ -47,6 +47,10 @@ def test_second_anonymous_visit_is_served_without_queries(client, shop):
     assert again.content.decode().count("product-card") == first.content.decode().count(
         "product-card"
     )
+    # Served before the inner middleware: what they added to the page is kept.
+    for header in ("Content-Type", "X-Frame-Options", "Content-Language"):
+        assert again[header] == first[header], header
+    assert "Content-Security-Policy" in again or "Content-Security-Policy" not in first
 
 
 @pytest.mark.parametrize("page", ["catalogue", "detail", "search"])

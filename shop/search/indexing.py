@@ -98,6 +98,7 @@ def index_product_ids(product_ids) -> None:
         .prefetch_related("stockrecords__partner", "categories", "children__stockrecords__partner")
     ):
         index_product(product)
+    page_cache.site_changed()  # search results cached before the new documents
 
 
 def rebuild_index(batch_size: int = 500) -> int:

@@ -157,6 +157,7 @@ def index_page_ids(page_ids: Iterable[int]) -> None:
         )
         keep.add(page.pk)
     PageSearchDocument.objects.filter(page_id__in=ids - keep).delete()
+    page_cache.site_changed()  # search results cached before the new documents
 
 
 def subtree_ids(page: Page) -> set[int]:
