@@ -15,10 +15,13 @@ StockRecord = get_model("partner", "StockRecord")
 def selling_filter() -> Q:
     """Products (or, for a parent, variants) stocked by a seller that is
     selling: a suspended or unverified cooperative's products disappear."""
-    selling = StockRecord.objects.filter(partner__is_selling=True)
-    return Q(Exists(selling.filter(product=OuterRef("pk")))) | Q(
-        Exists(selling.filter(product__parent=OuterRef("pk")))
+    # One EXISTS over the product and its variants, not two OR-ed: PostgreSQL
+    # cannot make OR-ed EXISTS a semi-join, and hashes every selling stock
+    # record up front (80 ms at 20,000 products) even for a page of eight.
+    stocked = Product.objects.filter(
+        Q(pk=OuterRef("pk")) | Q(parent=OuterRef("pk")), stockrecords__partner__is_selling=True
     )
+    return Q(Exists(stocked))
 
 
 def browsable_products() -> QuerySet:

@@ -1,12 +1,11 @@
 """Match a query against product and page search documents, on PostgreSQL
 or SQLite.
 
-PostgreSQL: the term lists become a tsvector with ``array_to_tsvector`` — no
+PostgreSQL: each document table has a stored ``search_vector`` column that
+PostgreSQL generates from the term lists with ``array_to_tsvector`` — no
 text-search parser touches the terms, so Chinese is matched exactly as jieba
-and the bigrams cut it — and a GIN index on that expression answers ``@@``
-queries. (The expression's ``setweight`` calls change nothing: weights live on
-positions and ``array_to_tsvector`` makes none, so ``ts_rank`` cannot tell the
-title from the body. The expression stays as migration 0002 indexed it.)
+and the bigrams cut it — and a GIN index on it answers ``@@`` queries
+(migration 0004; the column is not a model field, as SQLite has no tsvector).
 SQLite (the embedded default): LIKE over the space-delimited term lists.
 Both rank the hits the same way: a term in the title counts 3, a term only in
 the body (cooperative, category, origin …) counts 1. Same terms, same
@@ -25,15 +24,8 @@ PAGE_DOC = "search_pagesearchdocument"
 
 
 def pg_vector(table: str) -> str:
-    """The tsvector expression a document table's GIN index is built on
-    (migrations 0002 and 0003 spell it out; they must stay identical)."""
-    return (
-        f"(setweight(array_to_tsvector(array_remove(string_to_array({table}.title_terms, ' '), '')), 'A')"
-        f" || setweight(array_to_tsvector(array_remove(string_to_array({table}.body_terms, ' '), '')), 'B'))"
-    )
-
-
-PG_VECTOR = pg_vector(DOC)
+    """A document table's stored, GIN-indexed tsvector column (migration 0004)."""
+    return f"{table}.search_vector"
 
 
 def _tsquery(terms: list[str], op: str) -> str:
