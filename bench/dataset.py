@@ -821,6 +821,16 @@ def setup_pages() -> None:
         home.save_revision().publish()
 
 
+def add_carriers() -> None:
+    """load_demo's carriers and rate cards: checkout and the stations'
+    assisted orders need a carrier serving the address. Hand-off is a Celery
+    task, which the load run queues and no worker takes, so the simulator
+    address they point at is never called."""
+    from logistics.demo import configure_carriers
+
+    configure_carriers()
+
+
 def compute_statistics() -> None:
     from cms import statistics
 
@@ -1089,6 +1099,8 @@ def _load(scale: Scale, scale_name: str, seed: int, photos: int | None, timer: T
         t = timer.phase("search index", t)
         setup_pages()
         t = timer.phase("cms pages", t)
+        add_carriers()
+        t = timer.phase("carriers", t)
     with connection.cursor() as cursor:  # fresh planner statistics after the bulk load
         cursor.execute(f"ANALYZE {', '.join([*TRUNCATE, User._meta.db_table])}")
     t = timer.phase("analyze", t)
@@ -1115,6 +1127,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("Run this on PostgreSQL (DATABASE_URL=postgres://…).")
     if args.if_missing and loaded(args.scale, args.seed):
         print(f"dataset {args.scale} seed {args.seed} already loaded")
+        add_carriers()  # idempotent; a dataset loaded before carriers were part of it
         if not manifest_matches(args.manifest, args.scale, args.seed):
             write_manifest(args.manifest, manifest(args.scale, args.seed, None))
         return 0

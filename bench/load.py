@@ -1092,32 +1092,40 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def order_flow(site: Server, args, *, scenario: str, name: str, table: str, **options) -> dict:
+    """Run an order-placing locust scenario and count what it placed from
+    the database's rows (``table``'s key in ``count_rows()``), not from
+    what the load tool says; every request of the flow counts for errors."""
+    before = count_rows()
+    run = run_locust(site.url, scenario=scenario, name=name, duration=args.duration + 5, **options)
+    after = count_rows()
+    placed = after.get(table, 0) - before.get(table, 0)
+    run["orders_placed_in_db"] = placed
+    run["flows_per_s"] = round(placed / run["duration_s"], 1)
+    run["rows"] = f"{table} rows {before.get(table)} → {after.get(table)}"
+    run["errors"] = sum(s["errors"] for s in run["steps"].values())
+    run["requests"] = sum(s["requests"] for s in run["steps"].values())
+    print(f"[bench] {name}: {placed} orders, {run['errors']} errors", flush=True)
+    return run
+
+
 def signed_in_flows(site: Server, manifest: dict, args, result: dict) -> None:
     """Checkout, cooperative portal list, station assisted order."""
     runs = result["runs"]
     customers = manifest["customers"]
     if customers:
-        before = count_rows()
-        run = run_locust(
-            site.url,
+        run = order_flow(
+            site,
+            args,
             scenario="checkout",
             name="checkout: place order",
+            table="orders",
             users=min(args.users, len(customers)),
-            duration=args.duration + 5,
             accounts=customers,
             products=manifest.get("product_urls", [])[: args.urls],
         )
-        after = count_rows()
-        placed = after["orders"] - before["orders"]
-        run["orders_placed_in_db"] = placed
         run["orders_reported"] = run["flows"].get("orders placed", 0)
-        run["flows_per_s"] = round(placed / run["duration_s"], 1)
-        run["rows"] = f"Order rows {before['orders']} → {after['orders']}"
-        # Every request of the flow counts for errors, not just the last step.
-        run["errors"] = sum(s["errors"] for s in run["steps"].values())
-        run["requests"] = sum(s["requests"] for s in run["steps"].values())
         runs["checkout"] = run
-        print(f"[bench] checkout: {placed} orders, {run['errors']} errors", flush=True)
     coop = big_coop_manager(manifest)
     if coop:
         run = run_locust(
@@ -1134,26 +1142,15 @@ def signed_in_flows(site: Server, manifest: dict, args, result: dict) -> None:
         print(f"[bench] coop portal list: {run['rps']} req/s p50 {run['p50_ms']}", flush=True)
     staff = [s for s in manifest["station_staff"] if s.get("residents")]
     if staff:
-        before = count_rows()
-        run = run_locust(
-            site.url,
+        runs["station order"] = order_flow(
+            site,
+            args,
             scenario="station",
             name="station: place order",
+            table="station_orders",
             users=min(args.users, len(staff)),
-            duration=args.duration + 5,
             accounts=staff,
         )
-        after = count_rows()
-        placed = after.get("station_orders", 0) - before.get("station_orders", 0)
-        run["orders_placed_in_db"] = placed
-        run["flows_per_s"] = round(placed / run["duration_s"], 1)
-        run["rows"] = (
-            f"StationOrder rows {before.get('station_orders')} → {after.get('station_orders')}"
-        )
-        run["errors"] = sum(s["errors"] for s in run["steps"].values())
-        run["requests"] = sum(s["requests"] for s in run["steps"].values())
-        runs["station order"] = run
-        print(f"[bench] station: {placed} orders, {run['errors']} errors", flush=True)
 
 
 def page_weight(base_url: str, manifest: dict, pages: dict) -> dict:

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -56,18 +55,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PHONE = {"width": 360, "height": 740}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
+
 # Chrome DevTools' "Slow 3G" as issue 9 defines it: 400 kbit/s, 400 ms.
 SLOW_3G = {
     "offline": False,

@@ -28,26 +28,16 @@ from django.test.utils import override_settings  # noqa: E402
 from oscar.core.loading import get_model  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
+
 # Assertions wait as long as actions (the context's 20 s), not Playwright's
 # 5 s: on a loaded two-core CI machine a page's script (the division
 # picker's fetch) can take longer than 5 s to fill a field.
 expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "/tmp/wangnong-browser"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PHONE = {"width": 360, "height": 740}
 DEMO_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"  # fast, tests only
 
 
