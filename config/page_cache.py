@@ -49,16 +49,24 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_TOKEN_LENGTH, get_token
+from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, ResolverMatch, resolve
+from django.utils.cache import patch_vary_headers
 
-from config import cache_versions
+from config import cache_versions, gzip_template
+from config.gzip_template import GzipTemplate
 
 VERSION_KEY = "page-cache:v"
 PRODUCT_VERSION_KEY = "page-cache:p:{}"
 CSRF_PLACEHOLDER = "__WN_CSRF_TOKEN__"
 NONCE_PLACEHOLDER = "__WN_CSP_NONCE__"
 MAX_QUERY_STRING = 300
+# Raised when what is kept for a page changes shape, so a new release never
+# reads an older release's entries.
+PAGE_KEY_PREFIX = "page-cache:page:2:"
+# django-csp's nonce: 16 random bytes in base64.
+NONCE_LENGTH = 24
 
 # View name → the URL keyword holding the product id whose own version the
 # page's key also carries (None: the site-wide version only).
@@ -185,6 +193,10 @@ def connect_receivers() -> None:
 # --- Lookup and store ---------------------------------------------------------
 
 
+def accepts_gzip(request: HttpRequest) -> bool:
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
 def _stateless_visitor(request: HttpRequest) -> bool:
     cookies = request.COOKIES
     return not (
@@ -203,7 +215,7 @@ def _key(request: HttpRequest) -> str:
             request.get_full_path(),
         ]
     )
-    return "page-cache:page:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+    return PAGE_KEY_PREFIX + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
 def _version_keys(match: ResolverMatch) -> list[str] | None:
@@ -243,12 +255,51 @@ def _storable(request: HttpRequest, response: HttpResponse) -> str | None:
     return body
 
 
-def _personalise(request: HttpRequest, body: str) -> str:
+def _values(request: HttpRequest, body: str) -> dict[str, str]:
+    """This visitor's value for each placeholder in ``body``."""
+    values = {}
     if CSRF_PLACEHOLDER in body:
-        body = body.replace(CSRF_PLACEHOLDER, get_token(request))
+        values[CSRF_PLACEHOLDER] = get_token(request)
     if NONCE_PLACEHOLDER in body:
-        body = body.replace(NONCE_PLACEHOLDER, str(request.csp_nonce))
+        values[NONCE_PLACEHOLDER] = str(request.csp_nonce)
+    return values
+
+
+def _personalise(body: str, values: dict[str, str]) -> str:
+    for placeholder, value in values.items():
+        body = body.replace(placeholder, value)
     return body
+
+
+def _compressed(body: str, charset: str) -> GzipTemplate | None:
+    """The kept page gzipped once (config/gzip_template.py)."""
+    return gzip_template.compress(
+        body.encode(charset), {CSRF_PLACEHOLDER: CSRF_TOKEN_LENGTH, NONCE_PLACEHOLDER: NONCE_LENGTH}
+    )
+
+
+def _route_version_keys(request: HttpRequest) -> list[str] | None:
+    """``_version_keys`` of the view the path resolves to, remembered per
+    path: resolving through Wagtail's and Oscar's URL patterns cost a sixth
+    of a served page."""
+    urlconf = getattr(request, "urlconf", None)
+    route = (urlconf or settings.ROOT_URLCONF, request.path_info)
+    try:
+        return _ROUTES[route]
+    except KeyError:
+        pass
+    try:
+        keys = _version_keys(resolve(request.path_info, urlconf))
+    except Resolver404:
+        keys = None
+    if len(_ROUTES) >= MAX_ROUTES:
+        _ROUTES.clear()
+    _ROUTES[route] = keys
+    return keys
+
+
+_ROUTES: dict[tuple[str, str], list[str] | None] = {}
+MAX_ROUTES = 20_000
 
 
 # Response headers a kept page does not carry: set per response, or by the
@@ -288,7 +339,8 @@ class PageCacheMiddleware:
                     for name, value in response.items()
                     if name.lower() not in UNSTORED_HEADERS
                 }
-                cache.set(key, (versions, body, headers), settings.WANGNONG_PAGE_CACHE_SECONDS)
+                kept = (versions, body, headers, _compressed(body, response.charset))
+                cache.set(key, kept, settings.WANGNONG_PAGE_CACHE_SECONDS)
                 response["X-Page-Cache"] = "miss"
         return response
 
@@ -301,11 +353,7 @@ class PageCacheMiddleware:
             return None
         if not _stateless_visitor(request):
             return None
-        try:
-            match = resolve(request.path_info, getattr(request, "urlconf", None))
-        except Resolver404:
-            return None
-        version_keys = _version_keys(match)
+        version_keys = _route_version_keys(request)
         if version_keys is None:
             return None
         # One round trip: the page and the versions it must have been made at.
@@ -316,9 +364,21 @@ class PageCacheMiddleware:
         cached = found.get(key)
         if cached is None or cached[0] != versions:
             return key, versions
-        _versions, body, headers = cached
-        response = HttpResponse(_personalise(request, body))
+        _versions, body, headers, compressed = cached
+        values = _values(request, body)
+        page = _personalise(body, values)
+        response = HttpResponse(page)
         for name, value in headers.items():
             response[name] = value
+        if compressed is not None and accepts_gzip(request):
+            charset = response.charset
+            gzipped = compressed.render(
+                page.encode(charset), {k: v.encode(charset) for k, v in values.items()}
+            )
+            if gzipped is not None:
+                response.content = gzipped
+                response["Content-Encoding"] = "gzip"
+                response["Content-Length"] = str(len(gzipped))
+                patch_vary_headers(response, ("Accept-Encoding",))
         response["X-Page-Cache"] = "hit"
         return response

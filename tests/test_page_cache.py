@@ -2,6 +2,7 @@
 that it never outlives a change a visitor should see, and that a page from
 it still works for the visitor who gets it (CSRF token, CSP nonce)."""
 
+import gzip
 import re
 
 import pytest
@@ -149,9 +150,53 @@ def test_a_kept_nonce_is_replaced_by_the_visitors_own(rf):
     assert "Zm9yLXRoZS1maXJzdA==" not in kept
     visitor = rf.get("/")
     visitor.csp_nonce = "c2Vjb25kLXZpc2l0b3I="
-    assert page_cache._personalise(visitor, kept) == (
+    values = page_cache._values(visitor, kept)
+    assert page_cache._personalise(kept, values) == (
         '<script nonce="c2Vjb25kLXZpc2l0b3I=">go()</script>'
     )
+
+
+def test_a_gzipped_hit_carries_the_visitors_own_token(shop):
+    url = shop["radish"].get_absolute_url()
+    assert state(Client(), url) == "miss"
+    visitor = Client(enforce_csrf_checks=True)
+    response = visitor.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert response["X-Page-Cache"] == "hit"
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    body = gzip.decompress(response.content).decode()
+    plain = visitor.get(url).content.decode()  # same visitor, no gzip
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    assert "__WN_" not in body and len(body) == len(plain)
+    assert re.sub(r'value="[^"]{64}"', "", body) == re.sub(r'value="[^"]{64}"', "", plain)
+    added = visitor.post(
+        reverse("basket:add", kwargs={"pk": shop["radish"].pk}),
+        {"quantity": 1, "csrfmiddlewaretoken": token},
+    )
+    assert added.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "a{A}b{B}c",
+        "{A}{A}{B}",
+        "plain, nothing to fill" * 50,
+        "<p>{A}</p>" * 30 + "<i>{B}</i>" + "<p>repeated text</p>" * 200 + "{A}",
+    ],
+)
+def test_gzip_template_makes_the_same_page_as_filling_then_compressing(page):
+    from config.gzip_template import compress
+
+    a, b = "__A__", "__B__"
+    template = compress(page.format(A=a, B=b).encode(), {a: 64, b: 24})
+    for seed in range(3):
+        values = {a: f"{seed}".ljust(64, "x").encode(), b: f"{seed}".ljust(24, "y").encode()}
+        filled = page.format(A=values[a].decode(), B=values[b].decode()).encode()
+        assert gzip.decompress(template.render(filled, values)) == filled
+    if "{A}" in page:  # a value of another length cannot be filled in
+        assert template.render(filled, {a: b"short", b: values[b]}) is None
+    assert compress(b"a\x00b", {a: 64}) is None
 
 
 def test_nothing_is_cached_when_switched_off(client, shop, settings):
