@@ -7,32 +7,110 @@ of twelve products costs a handful of queries, not one per product.
 from django import template
 
 from cms.media_checks import VIDEO_MIME_TYPES
-from shop.catalogue.listing import browsable_products
+from shop.catalogue.listing import Product, browsable_products, selling_filter
 
 register = template.Library()
 
 
-@register.simple_tag
-def latest_products(count=8):
-    """The newest browsable products, newest first."""
+def _clamp(count, default: int = 8) -> int:
     try:
-        count = max(0, min(int(count), 48))
+        return max(0, min(int(count), 48))
     except (TypeError, ValueError):
-        count = 8
+        return default
+
+
+class PageProductCards:
+    """Every product card the page's product blocks show, loaded together.
+
+    Each block loading its own cards cost five queries (products, images,
+    stock records, variants, their stock records); a home page with a
+    featured block and a latest block paid that twice. The first block to
+    ask loads the cards of all of them: the newest products' ids (one
+    query), then every card once. Kept on the request, for one page."""
+
+    def __init__(self, blocks) -> None:
+        self.featured_ids: list[int] = []
+        self.latest_count = 0
+        for block in blocks:
+            if block.block_type == "featured_products":
+                self.featured_ids += _ids(block.value.get("products"))
+            elif block.block_type == "latest_products":
+                self.latest_count = max(self.latest_count, _clamp(block.value.get("count")))
+        self._cards: dict[int, object] | None = None
+        self._latest: list[int] = []
+
+    def _load(self) -> dict[int, object]:
+        if self._cards is None:
+            if self.latest_count:
+                self._latest = list(
+                    Product.objects.browsable()
+                    .filter(selling_filter())
+                    .order_by("-date_created", "-pk")
+                    .values_list("pk", flat=True)[: self.latest_count]
+                )
+            ids = set(self.featured_ids) | set(self._latest)
+            self._cards = browsable_products().in_bulk(ids) if ids else {}
+        return self._cards
+
+    def covers(self, ids: list[int] | None = None, count: int | None = None) -> bool:
+        if ids is not None:
+            return set(ids) <= set(self.featured_ids)
+        return count is not None and count <= self.latest_count
+
+    def featured(self, ids: list[int]) -> list:
+        cards = self._load()
+        return [cards[pk] for pk in dict.fromkeys(ids) if pk in cards]
+
+    def latest(self, count: int) -> list:
+        cards = self._load()
+        return [cards[pk] for pk in self._latest[:count] if pk in cards]
+
+
+def _ids(products) -> list[int]:
+    return [p.pk for p in (products or []) if p is not None and getattr(p, "pk", None)]
+
+
+def _page_cards(context) -> PageProductCards | None:
+    """The page's shared card loader, or None outside a page with blocks."""
+    request = context.get("request")
+    page = context.get("page")
+    blocks = getattr(page, "intro", None) or getattr(page, "body", None)
+    if request is None or page is None or blocks is None or isinstance(blocks, str):
+        return None
+    memo = getattr(request, "_wangnong_product_cards", None)
+    if memo is None or memo[0] != page.pk:
+        try:
+            memo = (page.pk, PageProductCards(blocks))
+        except (AttributeError, TypeError):  # not a StreamField of blocks
+            return None
+        request._wangnong_product_cards = memo
+    return memo[1]
+
+
+@register.simple_tag(takes_context=True)
+def latest_products(context, count=8):
+    """The newest browsable products, newest first."""
+    count = _clamp(count)
+    cards = _page_cards(context)
+    if cards is not None and cards.covers(count=count):
+        return cards.latest(count)
     return list(browsable_products().order_by("-date_created", "-pk")[:count])
 
 
-@register.simple_tag
-def featured_products(products):
+@register.simple_tag(takes_context=True)
+def featured_products(context, products):
     """The chosen products that are still browsable, in the editor's order.
 
     ``products`` are the instances a chooser block holds; they are fetched
     again through ``browsable_products()`` so unpublished or child products
     drop out and each card has its prices, images and stock prefetched.
     """
-    ids = [p.pk for p in (products or []) if p is not None and getattr(p, "pk", None)]
+    ids = _ids(products)
     if not ids:
         return []
+    cards = _page_cards(context)
+    if cards is not None and cards.covers(ids=ids):
+        return cards.featured(ids)
     found = browsable_products().in_bulk(ids)
     return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
 
