@@ -580,3 +580,37 @@ def test_the_admin_offers_to_submit_an_article_to_the_article_workflow(client):
 
     assert response.status_code == 200
     assert "文章审核" in response.content.decode()
+
+
+def test_home_product_blocks_show_the_right_cards_in_order(client):
+    """The featured and latest blocks share one load of their cards
+    (cms_tags.PageProductCards): featured keep the editor's order and drop
+    what is no longer for sale, latest are the newest browsable products."""
+    from cms.demo import _block, _list_items
+    from tests import factories
+
+    old = factories.product("旧萝卜", price="5.00", stock=5)
+    hidden = factories.product("下架白菜", price="5.00", stock=5)
+    hidden.is_public = False
+    hidden.save()
+    new = factories.product("新葡萄", price="9.00", stock=5)
+    newest = factories.product("最新河蟹", price="30.00", stock=5)
+    for age, product in enumerate([newest, new, hidden, old]):
+        product.date_created = timezone.now() - dt.timedelta(days=age)
+        product.save()
+    home = h.home_page()
+    home.intro = [
+        _block(
+            "featured_products",
+            {"heading": "精选", "products": _list_items([new.pk, hidden.pk, old.pk, newest.pk])},
+        ),
+        _block("latest_products", {"heading": "最新", "count": 3}),
+    ]
+    home.save_revision().publish()
+
+    body = client.get("/").content.decode()
+    featured, latest = body.split('aria-label="精选"')[1].split('aria-label="最新"')
+    titles = re.compile(r"(旧萝卜|下架白菜|新葡萄|最新河蟹)")
+    # Neither the products' age nor their creation order: the editor's.
+    assert titles.findall(featured) == ["新葡萄", "旧萝卜", "最新河蟹"]
+    assert titles.findall(latest) == ["最新河蟹", "新葡萄", "旧萝卜"]
