@@ -193,6 +193,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # PostgreSQL JIT-compiles a query whose estimated cost passes
+    # jit_above_cost; the catalogue's and the portals' counts over thousands
+    # of products pass it and spent ~300 ms compiling for ~20 ms of work
+    # (issue 9's benchmark). Short web queries never gain from it.
+    if not env.bool("DATABASE_JIT", default=False):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 # --- Cache ------------------------------------------------------------------

@@ -561,3 +561,96 @@ def test_product_list_query_count_is_constant(client, coop_a, roots):
     # (session, user, membership, basket, category menu, Wagtail site).
     assert few <= 20, few
     print(f"\nportal product list: {few} SQL queries per page")
+
+
+def test_product_list_counts_in_the_page_query(client, coop_a, roots):
+    """The total comes with the page (COUNT(*) OVER ()), not from a COUNT of
+    its own over the same join; pages past the end still show the last one."""
+    client.force_login(manager_of(coop_a))
+    grow(coop_a, 55, roots)
+    url = reverse("coop:products")
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.context["total"] == 55
+    counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert counts == [], counts
+    last = client.get(url, {"page": "9"})  # past the end: the last page, as get_page does
+    assert last.context["page_obj"].number == 2 and len(last.context["rows"]) == 5
+
+
+def test_paginate_matches_get_page(coop_a, roots):
+    from django.core.paginator import Paginator
+
+    from cooperatives.portal.listings import paginate
+
+    grow(coop_a, 7, roots)
+    products = listings.portal_list(coop_a)
+    for number in (None, "", "abc", "2.0", "0", "-1", "1", "2", "3", "4", "99"):
+        expected = Paginator(products, 3).get_page(number)
+        paginator, page = paginate(products, number, 3)
+        assert (page.number, paginator.count, paginator.num_pages) == (
+            expected.number,
+            expected.paginator.count,
+            expected.paginator.num_pages,
+        ), number
+        assert [p.pk for p in page] == [p.pk for p in expected], number
+    paginator, page = paginate(Product.objects.none(), "1", 3)
+    assert (paginator.count, page.number, list(page)) == (0, 1, [])
+
+
+def test_portal_list_is_products_of(coop_a, coop_b, roots):
+    grow(coop_a, 6, roots)
+    listings.create_listing(coop_b, radish(title="别社的", sku="B-9"))
+    assert set(listings.portal_list(coop_a).values_list("pk", flat=True)) == set(
+        listings.products_of(coop_a).values_list("pk", flat=True)
+    )
+
+
+def test_row_inputs_are_what_the_stock_form_gives(coop_a, roots):
+    from cooperatives.portal.listings import STOCK_INPUTS, RowInput, StockForm
+
+    record = listings.create_listing(coop_a, radish()).stockrecords.get()
+    form = StockForm(
+        prefix=f"sr{record.pk}", initial={"price": record.price, "stock": record.num_in_stock}
+    )
+    labels = {name: str(StockForm.base_fields[name].label) for name, _mode in STOCK_INPUTS}
+    fast, slow = RowInput.for_record(record, labels), RowInput.from_bound(form)
+    for a, b in zip(fast, slow, strict=True):
+        assert (a.auto_id, a.html_name, str(a.label), a.value, a.inputmode) == (
+            b.auto_id,
+            b.html_name,
+            str(b.label),
+            b.value,
+            b.inputmode,
+        )
+        assert not a.errors and not b.errors
+
+
+def test_list_thumbnails_are_the_template_tags(client, coop_a, roots):
+    """One cache lookup for the page's photos gives the URLs {% oscar_thumbnail %} gives."""
+    from django.template import Context, Template
+
+    from cooperatives.portal.thumbnails import thumbnail_urls
+
+    client.force_login(manager_of(coop_a))
+    grow(coop_a, 4, roots)
+    images = list(ProductImage.objects.filter(product__in=listings.products_of(coop_a)))
+    assert images
+    first = thumbnail_urls([i.original for i in images], "240x240", crop="center", upscale=False)
+    from unittest import mock
+
+    from sorl.thumbnail import default
+
+    with mock.patch.object(default.kvstore.cache, "get", side_effect=AssertionError("one by one")):
+        again = thumbnail_urls(
+            [i.original for i in images], "240x240", crop="center", upscale=False
+        )
+    tag = Template(
+        '{% load image_tags %}{% oscar_thumbnail f "240x240" crop="center" upscale=False as t %}'
+        "{{ t.url }}"
+    )
+    expected = [tag.render(Context({"f": i.original})) for i in images]
+    assert first == again == expected and all(expected)
+    html = client.get(reverse("coop:products")).content.decode()
+    assert all(f'src="{url}"' in html for url in expected)
