@@ -139,7 +139,7 @@ def images_of(cooperative: Cooperative) -> QuerySet:
 
 
 def portal_list(cooperative: Cooperative) -> QuerySet:
-    """What the portal's product list shows, prefetched so a page of 50 costs
+    """What the portal's product list shows, prefetched so a full page costs
     the same handful of queries as a page of 5.
 
     The same products as ``products_of`` (the top-level product of each of

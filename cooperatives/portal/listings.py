@@ -39,7 +39,10 @@ from shop.catalogue.produce import StorageClass, Unit
 Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")
 
-PER_PAGE = 50
+# Rows a page: each row is a photo and a price and stock form per variant,
+# about 3 KB of HTML; 20 keep the page light on a phone's connection (50 were
+# 155 KB) and its server time under 100 ms at 2,000 products (issue 9).
+PER_PAGE = 20
 # The list's photos, as the edit page's {% oscar_thumbnail … "240x240" crop="center" upscale=False %}.
 THUMBNAIL_SIZE = "240x240"
 THUMBNAIL_OPTIONS = {"crop": "center", "upscale": False}
@@ -404,7 +407,7 @@ class RowInput:
 
 class UrlFor:
     """A URL with a ``pk``, reversed once per page rather than once per row
-    (a page of 50 products would otherwise reverse 250+ URLs)."""
+    (a page of 20 products would otherwise reverse 100+ URLs)."""
 
     SENTINEL = 2_147_483_647
 
