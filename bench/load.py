@@ -504,6 +504,15 @@ def target(what: str, value: Any, limit: Any, met: bool | None, note: str = "") 
     return {"target": what, "value": value, "limit": limit, "met": met, "note": note}
 
 
+def trivial_baseline(runs: dict) -> float | None:
+    """The trivial view's best back-to-back rate in this run (10 or 20 users).
+    The shared machine drifts between runs (one 15 s run measured 1,794 req/s
+    where the next measured 2,074); dividing by the best of the two makes the
+    ratios harder to meet, never easier."""
+    rates = [runs.get(key, {}).get("rps") for key in ("trivial@10", "trivial@20")]
+    return max((r for r in rates if r), default=None)
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     if not a or not b:
         return None
@@ -513,7 +522,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
 def evaluate(result: dict) -> list[dict]:
     runs, stock = result["runs"], result.get("stock", {}).get("runs", {})
     queries = result.get("queries", {})
-    trivial = runs.get("trivial@10", {}).get("rps")
+    trivial = trivial_baseline(runs)
     out = []
     for page, share in SHARE_OF_TRIVIAL.items():
         run = runs.get(f"{page}@10")
@@ -682,8 +691,8 @@ WHY_NOT_MET = [
     (
         "of the trivial view",
         "The trivial view answers two bytes with no middleware, session or template; "
-        "gunicorn serves it at about 2,800 req/s here, with locust on the same two "
-        "cores. A page from the page cache is one Redis read, the visitor's CSRF token "
+        "gunicorn serves it at 2,000-2,900 req/s on this machine (runs drift), with "
+        "locust on the same two cores. A page from the page cache is one Redis read, the visitor's CSRF token "
         "(a fresh random mask each request) written into a gzip stream compressed when "
         "the page was kept, and the middleware every page needs (security headers, CSP, "
         "session, locale, CSRF cookie), then about 6 KB to send and for locust to "
@@ -704,7 +713,7 @@ WHY_NOT_MET = [
         "address page, ship to it, delivery, payment page, cash on delivery, "
         "preview, place order, thank-you page), none of which can come from a "
         "cache; their server time adds up to roughly 300 ms of CPU per order on two "
-        "cores shared with PostgreSQL and locust, so about 6 orders/s. 20 orders/s "
+        "cores shared with PostgreSQL and locust, so 6-7 orders/s. 20 orders/s "
         "would need every step under 10 ms. Placement itself is no longer the "
         "bottleneck (tests/test_checkout_queries.py holds each step's queries).",
     ),
@@ -737,7 +746,7 @@ def why_not_met(targets: list[dict]) -> list[str]:
 def markdown(result: dict) -> str:
     m, runs = result["machine"], result["runs"]
     stock = result.get("stock", {}).get("runs", {})
-    trivial = runs.get("trivial@10", {}).get("rps")
+    trivial = trivial_baseline(runs)
     out = [
         f"# Load benchmark {result['date']}",
         "",
@@ -753,9 +762,9 @@ def markdown(result: dict) -> str:
         f"{result['setup']['locust']} headless, FastHttpUser, no think time, "
         f"{result['setup']['duration_s']} s a run after a warm-up pass over the same URLs, "
         "from its own venv and process over loopback. Every ratio is to the trivial view "
-        f'(`HttpResponse("ok")`, same gunicorn set-up) at the same concurrency in this run: '
-        f"{fmt(trivial)} req/s at 10 users, "
-        f"{fmt(runs.get('trivial@20', {}).get('rps'))} at 20.",
+        f'(`HttpResponse("ok")`, same gunicorn set-up) in this run, its better back-to-back '
+        f"rate: {fmt(runs.get('trivial@10', {}).get('rps'))} req/s at 10 users, "
+        f"{fmt(runs.get('trivial@20', {}).get('rps'))} at 20, so {fmt(trivial)}.",
         "",
         "Why locust: the checkout, portal and station scenarios sign in and post forms with "
         "CSRF tokens, which locust scripts in Python; wrk would need Lua for each. All runs use "
@@ -797,7 +806,7 @@ def markdown(result: dict) -> str:
             stock,
         ),
         "",
-        "× trivial divides by the trivial view at 10 users (for the 20-user rows too); "
+        "× trivial divides by the trivial view's better back-to-back rate (10 or 20 users); "
         "× stock Oscar compares home with stock Oscar's catalogue home. Users run back to "
         "back (a closed loop like wrk's, so latency there is mostly queueing: ≈ users ÷ "
         f"req/s); `/paced` rows: each user asks for a page every {PACED_INTERVAL:g} s.",
@@ -1000,11 +1009,15 @@ def main(argv: list[str] | None = None) -> int:
         "--render",
         type=Path,
         metavar="JSON",
-        help="only write the Markdown summary again from a results JSON file",
+        help="only evaluate the targets and write the summary again from a results JSON file",
     )
     args = parser.parse_args(argv)
     if args.render:
         result = json.loads(args.render.read_text(encoding="utf-8"))
+        result["targets"] = evaluate(result)
+        args.render.write_text(
+            json.dumps(result, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+        )
         args.render.with_suffix(".md").write_text(markdown(result), encoding="utf-8")
         return 0
     only = set(args.only.split(","))
