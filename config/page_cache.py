@@ -380,5 +380,8 @@ class PageCacheMiddleware:
                 response["Content-Encoding"] = "gzip"
                 response["Content-Length"] = str(len(gzipped))
                 patch_vary_headers(response, ("Accept-Encoding",))
+        # Which page a visitor gets depends on their cookies (only visitors
+        # without a session, basket or message are served from here).
+        patch_vary_headers(response, ("Cookie",))
         response["X-Page-Cache"] = "hit"
         return response

@@ -52,6 +52,8 @@ def test_second_anonymous_visit_is_served_without_queries(client, shop):
     for header in ("Content-Type", "X-Frame-Options", "Content-Language"):
         assert again[header] == first[header], header
     assert "Content-Security-Policy" in again or "Content-Security-Policy" not in first
+    # A shared HTTP cache in front must not hand this page to a signed-in visitor.
+    assert "Cookie" in again["Vary"]
 
 
 @pytest.mark.parametrize("page", ["catalogue", "detail", "search"])
