@@ -37,7 +37,9 @@ def category_menu(depth: int = 1, parent=None) -> list:
     ``depth`` levels of public, in-menu categories, under ``parent`` or
     from the root."""
     key = MENU_KEY.format(
-        version=cache_versions.current(VERSION_KEY), depth=depth, parent=getattr(parent, "pk", None) or "root"
+        version=cache_versions.current(VERSION_KEY),
+        depth=depth,
+        parent=getattr(parent, "pk", None) or "root",
     )
     menu = cache.get(key)
     if menu is None:
