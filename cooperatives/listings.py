@@ -37,7 +37,6 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.html import linebreaks, strip_tags
 from django.utils.translation import gettext as _
@@ -139,24 +138,11 @@ def images_of(cooperative: Cooperative) -> QuerySet:
 
 
 def portal_list(cooperative: Cooperative) -> QuerySet:
-    """What the portal's product list shows, prefetched so a full page costs
-    the same handful of queries as a page of 5.
-
-    The same products as ``products_of`` (the top-level product of each of
-    the cooperative's stock records: the product itself, or a variant's
-    parent), but as ``pk IN (…)`` over the stock records rather than two
-    EXISTS joined by OR. Both run in about 20 ms, yet PostgreSQL estimates the
-    OR of EXISTS over the whole catalogue at ~650,000 cost units, above
-    ``jit_above_cost``: it then spends ~300 ms JIT-compiling the COUNT of
-    every list page (issue 9, 2,000 products of 20,000). ``products_of``
-    stays the EXISTS form: for one product (``pk=…``) that is an index probe.
-    """
+    """What the portal's product list shows (``products_of``), prefetched so
+    a full page costs the same handful of queries as a page of 5."""
     own = StockRecord.objects.filter(partner_id=cooperative.partner_id).order_by("pk")
-    top_level = StockRecord.objects.filter(partner_id=cooperative.partner_id).values(
-        top_id=Coalesce("product__parent_id", "product_id")
-    )
     return (
-        Product.objects.filter(parent__isnull=True, pk__in=top_level)
+        products_of(cooperative)
         .select_related("product_class")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("display_order", "pk")),
